@@ -1,0 +1,85 @@
+//! # opencloud-core
+//!
+//! The sans-IO core of opencloud-rs: it builds an `http::Request` for every Roblox Open Cloud
+//! data store operation and parses the `http::Response`, and holds the pure state machines
+//! (pager, retry policy, rate budget) that the transports drive. It does no I/O, reads no clock
+//! and draws no randomness: time and jitter are arguments.
+//!
+//! Most users want `opencloud-async` or `opencloud-blocking`. Use this crate directly to bring
+//! your own HTTP stack:
+//!
+//! ```
+//! use opencloud_core::{ApiKey, Config, DataStoreName, EntryAddress, EntryKey, GetEntry, Operation, UniverseId};
+//!
+//! let config = Config::new(ApiKey::new("my-key")?);
+//! let op = GetEntry::new(EntryAddress::new(
+//!     UniverseId::from(1234),
+//!     DataStoreName::new("Inventory")?,
+//!     EntryKey::new("user/1@home")?,
+//! ));
+//! let request = op.to_request(&config)?;
+//! assert_eq!(
+//!     request.uri(),
+//!     "https://apis.roblox.com/cloud/v2/universes/1234/data-stores/Inventory/entries/user%2F1%40home@latest"
+//! );
+//! // ... send it with any HTTP client, then:
+//! let response = http::Response::builder()
+//!     .status(200)
+//!     .body(br#"{"path":"universes/1234/data-stores/Inventory/entries/user%2F1%40home","id":"user/1@home","value":{"gold":5}}"#.to_vec())?;
+//! let entry = op.parse(response)?;
+//! assert_eq!(entry.value.unwrap()["gold"], 5);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod error;
+pub mod filter;
+pub mod model;
+pub mod names;
+pub mod ops;
+pub mod pager;
+pub mod rate;
+pub mod retry;
+pub mod route;
+pub mod routes;
+pub mod selector;
+
+pub use http;
+pub use jiff;
+pub use serde_json;
+
+pub use config::{ApiKey, Config, DEFAULT_BASE_URL};
+pub use error::{
+    DecodeError, Error, ErrorShape, InvalidInput, RetryAfter, ServiceError, TransportError,
+    TransportErrorKind,
+};
+pub use filter::{OrderedRange, RevisionTimeRange};
+pub use model::{
+    DataStore, DataStoreEntry, DataStorePage, EntryPage, OrderedEntry, OrderedEntryPage, Page,
+    SnapshotResult, State,
+};
+pub use names::{
+    Attributes, DataStoreName, EntryKey, OrderedEntryId, PageToken, RevisionId, Scope, UniverseId,
+    UserId,
+};
+pub use ops::data_stores::{
+    DeleteDataStore, ListDataStores, SnapshotDataStores, UndeleteDataStore,
+};
+pub use ops::entries::{
+    CreateEntry, DeleteEntry, EntryAddress, EntryWrite, GetEntry, IncrementEntry, ListEntries,
+    ListEntryRevisions, ListScope, UpdateEntry,
+};
+pub use ops::ordered::{
+    CreateOrderedEntry, DeleteOrderedEntry, GetOrderedEntry, IncrementOrderedEntry,
+    ListOrderedEntries, Order, OrderedStore, UpdateOrderedEntry,
+};
+pub use ops::{API_KEY_HEADER, Operation, PagedOperation, describe_request};
+pub use pager::{Pager, PagerEnd};
+pub use rate::{CategoryLimit, RateBudget, RateLimits};
+pub use retry::{Decision, GiveUp, Outcome, RetryPolicy, RetryState};
+pub use route::{Family, RetryClass, Route, ThrottleCategory};
+pub use routes::{ROUTES, RouteId};
+pub use selector::{AsOfTime, RevisionSelector};

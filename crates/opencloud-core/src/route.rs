@@ -1,0 +1,288 @@
+//! The route table and the one place where paths are rendered and matched.
+//!
+//! The table itself ([`ROUTES`](crate::routes::ROUTES)) is generated from `operations.toml` by
+//! `cargo xtask codegen`. This module gives it behaviour: rendering a path from percent-encoded
+//! segments, and matching a request path back to a route (which the emulator uses, so that client
+//! and server can never disagree on a path).
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+use crate::routes::{ROUTES, RouteId};
+
+/// How an operation may be retried without applying a write twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RetryClass {
+    /// Repeating the request leaves the same state: retried on 429, 5xx and transport failures.
+    Idempotent,
+    /// Repeating it could apply it twice: retried only when the service cannot have applied it
+    /// (429, or a connection that was never established).
+    UnappliedOnly,
+}
+
+/// The per-universe throttling budget an operation draws on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ThrottleCategory {
+    /// Get entry.
+    Read,
+    /// Create, update and increment entry.
+    Write,
+    /// List data stores, entries and revisions.
+    List,
+    /// Delete entry, delete and undelete data store.
+    Remove,
+    /// Snapshot data stores.
+    Snapshot,
+}
+
+impl ThrottleCategory {
+    /// Every category.
+    pub const ALL: [ThrottleCategory; 5] = [
+        ThrottleCategory::Read,
+        ThrottleCategory::Write,
+        ThrottleCategory::List,
+        ThrottleCategory::Remove,
+        ThrottleCategory::Snapshot,
+    ];
+
+    /// A lowercase name, as used in docs and configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThrottleCategory::Read => "read",
+            ThrottleCategory::Write => "write",
+            ThrottleCategory::List => "list",
+            ThrottleCategory::Remove => "remove",
+            ThrottleCategory::Snapshot => "snapshot",
+        }
+    }
+}
+
+/// Which data store API family a route belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// Standard data stores.
+    Standard,
+    /// Ordered data stores.
+    Ordered,
+}
+
+/// One path-and-method pair of the API, with everything the project knows about it.
+#[derive(Debug)]
+pub struct Route {
+    /// The route's id.
+    pub id: RouteId,
+    /// The operationId in the official OpenAPI description.
+    pub operation_id: &'static str,
+    /// The HTTP method.
+    pub method: http::Method,
+    /// The path template: `{name}` stands for one percent-encoded segment, `:verb` after it is
+    /// an AIP custom verb.
+    pub template: &'static str,
+    /// The names of the path parameters, in order.
+    pub path_params: &'static [&'static str],
+    /// The query parameters the route accepts, exactly as sent.
+    pub query: &'static [&'static str],
+    /// Whether the route requires a JSON body.
+    pub json_body: bool,
+    /// The API key scopes the service requires (all of them).
+    pub scopes: &'static [&'static str],
+    /// How the route may be retried.
+    pub retry: RetryClass,
+    /// The per-universe budget it draws on.
+    pub throttle: ThrottleCategory,
+    /// Standard or ordered.
+    pub family: Family,
+    /// One line for docs.
+    pub summary: &'static str,
+}
+
+impl RouteId {
+    /// The route's entry in the table.
+    pub fn route(self) -> &'static Route {
+        let route = &ROUTES[self as usize];
+        debug_assert_eq!(route.id, self);
+        route
+    }
+}
+
+/// Characters left as they are in a path segment or query value: RFC 3986 "unreserved".
+/// Everything else is percent-encoded, including `/`, `?`, `#`, `%`, `@` and `:`, so a key can
+/// never turn into extra segments, a query string, a revision selector or a custom verb.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes one path segment or query value.
+pub fn encode_component(s: &str) -> String {
+    utf8_percent_encode(s, COMPONENT).to_string()
+}
+
+/// Decodes a percent-encoded component; `None` if the bytes are not UTF-8.
+pub fn decode_component(s: &str) -> Option<String> {
+    percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
+}
+
+impl Route {
+    /// Renders the path from already percent-encoded segments, one per path parameter.
+    ///
+    /// # Panics
+    /// If the number of segments differs from the number of path parameters: that is a bug in
+    /// the operation calling it, caught by the route tests.
+    pub fn render(&self, encoded_segments: &[&str]) -> String {
+        assert_eq!(
+            encoded_segments.len(),
+            self.path_params.len(),
+            "route {:?} takes {} path parameters",
+            self.id,
+            self.path_params.len()
+        );
+        let mut out = String::with_capacity(self.template.len() + 32);
+        let mut rest = self.template;
+        for seg in encoded_segments {
+            let start = rest
+                .find('{')
+                .expect("template has a parameter per segment");
+            let end = rest[start..].find('}').expect("balanced braces") + start;
+            out.push_str(&rest[..start]);
+            out.push_str(seg);
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// Matches a raw (still percent-encoded) path against this route's template, returning the
+    /// raw segments captured for each path parameter.
+    pub fn match_path<'p>(&self, path: &'p str) -> Option<Vec<&'p str>> {
+        let mut t = self.template.split('/');
+        let mut p = path.split('/');
+        let mut captured = Vec::with_capacity(self.path_params.len());
+        loop {
+            match (t.next(), p.next()) {
+                (None, None) => return Some(captured),
+                (Some(ts), Some(ps)) => {
+                    if let Some(open) = ts.strip_prefix('{') {
+                        let close = open.find('}').expect("balanced braces");
+                        let suffix = &open[close + 1..];
+                        let value = ps.strip_suffix(suffix)?;
+                        if value.is_empty() {
+                            return None;
+                        }
+                        captured.push(value);
+                    } else if ts != ps {
+                        return None;
+                    }
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// The route a request addresses, with its raw path segments.
+#[derive(Debug)]
+pub struct RouteMatch<'p> {
+    /// The matched route.
+    pub route: &'static Route,
+    /// The raw (percent-encoded) segment of each path parameter, in order.
+    pub segments: Vec<&'p str>,
+}
+
+/// Finds the route for a method and raw path. A route with a custom verb (`:increment`) wins over
+/// the plain item route, because the verb is matched on the raw segment, where a key's own `:`
+/// is always percent-encoded.
+///
+/// Returns `Err(true)` when the path exists under another method, `Err(false)` when no route has
+/// the path at all.
+pub fn match_route<'p>(method: &http::Method, path: &'p str) -> Result<RouteMatch<'p>, bool> {
+    let mut best: Option<RouteMatch<'p>> = None;
+    let mut other_method = false;
+    for route in ROUTES {
+        let Some(segments) = route.match_path(path) else {
+            continue;
+        };
+        if route.method != *method {
+            other_method = true;
+            continue;
+        }
+        let better = best
+            .as_ref()
+            .is_none_or(|b| route.template.len() > b.route.template.len());
+        if better {
+            best = Some(RouteMatch { route, segments });
+        }
+    }
+    best.ok_or(other_method)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_renders_and_matches_itself() {
+        for route in ROUTES {
+            let segs: Vec<String> = route
+                .path_params
+                .iter()
+                .map(|p| encode_component(&format!("v {p}/:x@")))
+                .collect();
+            let refs: Vec<&str> = segs.iter().map(String::as_str).collect();
+            let path = route.render(&refs);
+            assert!(!path.contains('{'), "{path}");
+            let m = match_route(&route.method, &path).expect("matches");
+            assert_eq!(m.route.id, route.id, "{path}");
+            assert_eq!(m.segments, refs);
+        }
+    }
+
+    #[test]
+    fn route_ids_index_the_table() {
+        for (i, id) in RouteId::ALL.iter().enumerate() {
+            assert_eq!(ROUTES[i].id, *id);
+            assert_eq!(id.route().id, *id);
+        }
+    }
+
+    #[test]
+    fn verbs_win_over_plain_items_and_unknown_paths_are_rejected() {
+        let m = match_route(
+            &http::Method::GET,
+            "/cloud/v2/universes/1/data-stores/d/entries/k:listRevisions",
+        )
+        .unwrap();
+        assert_eq!(m.route.id, RouteId::ListEntryRevisions);
+        assert_eq!(m.segments, vec!["1", "d", "k"]);
+        let m = match_route(
+            &http::Method::GET,
+            "/cloud/v2/universes/1/data-stores/d/entries/k%3AlistRevisions",
+        )
+        .unwrap();
+        assert_eq!(m.route.id, RouteId::GetEntry);
+        assert_eq!(
+            match_route(&http::Method::PUT, "/cloud/v2/universes/1/data-stores").unwrap_err(),
+            true
+        );
+        assert_eq!(
+            match_route(&http::Method::GET, "/cloud/v2/nothing").unwrap_err(),
+            false
+        );
+    }
+
+    #[test]
+    fn encoding_leaves_only_unreserved_characters() {
+        assert_eq!(
+            encode_component("a/b?c#d%e@f:g h~i.j-k_l"),
+            "a%2Fb%3Fc%23d%25e%40f%3Ag%20h~i.j-k_l"
+        );
+        assert_eq!(encode_component("ключ"), "%D0%BA%D0%BB%D1%8E%D1%87");
+        assert_eq!(
+            decode_component("%D0%BA%D0%BB%D1%8E%D1%87").unwrap(),
+            "ключ"
+        );
+    }
+}
