@@ -1,1 +1,3 @@
+//! The opencloud command (work in progress).
+
 fn main() {}

@@ -1,0 +1,233 @@
+//! API keys (401/403 for every route) and per-universe throttling under the controllable clock.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use opencloud_core::{CategoryLimit, ROUTES, RateLimits, ThrottleCategory};
+use opencloud_emulator::{EmulatorConfig, KeyConfig};
+use serde_json::json;
+
+/// A request that would succeed for each route, given the fixtures below.
+fn sample(route: &opencloud_core::Route) -> (String, Option<serde_json::Value>) {
+    let vals: Vec<String> = route
+        .path_params
+        .iter()
+        .map(|p| match *p {
+            "universe_id" => "1".to_string(),
+            "data_store_id" => "Inv".to_string(),
+            "ordered_data_store_id" => "Scores".to_string(),
+            "scope_id" => "global".to_string(),
+            "entry_id" => "k".to_string(),
+            other => panic!("unknown parameter {other}"),
+        })
+        .collect();
+    let refs: Vec<&str> = vals.iter().map(String::as_str).collect();
+    let mut path = route.render(&refs);
+    if route.query.contains(&"id") {
+        path.push_str("?id=new");
+    }
+    let body = route.json_body.then(|| match route.id {
+        opencloud_core::RouteId::IncrementEntry
+        | opencloud_core::RouteId::IncrementScopedEntry
+        | opencloud_core::RouteId::IncrementOrderedEntry => json!({"amount": 1}),
+        opencloud_core::RouteId::UndeleteDataStore
+        | opencloud_core::RouteId::SnapshotDataStores => json!({}),
+        _ => json!({"value": 1}),
+    });
+    (path, body)
+}
+
+#[test]
+fn each_operation_without_its_scope_is_forbidden() {
+    let all_scopes: BTreeSet<&str> = ROUTES
+        .iter()
+        .flat_map(|r| r.scopes.iter().copied())
+        .collect();
+    // For every scope, a key that has every other scope.
+    let mut keys: Vec<KeyConfig> = all_scopes
+        .iter()
+        .map(|missing| KeyConfig {
+            key: format!("lacks-{missing}"),
+            name: None,
+            scopes: all_scopes
+                .iter()
+                .filter(|s| *s != missing)
+                .map(|s| s.to_string())
+                .collect(),
+            universes: None,
+            data_stores: None,
+            expires: None,
+        })
+        .collect();
+    keys.push(KeyConfig {
+        key: "admin".into(),
+        ..KeyConfig::full_access("admin")
+    });
+    keys.push(KeyConfig {
+        universes: Some(vec!["2".into()]),
+        ..KeyConfig::full_access("other-universe")
+    });
+    keys.push(KeyConfig {
+        data_stores: Some(vec!["Elsewhere".into()]),
+        ..KeyConfig::full_access("other-store")
+    });
+    keys.push(KeyConfig {
+        expires: Some("2000-01-01T00:00:00Z".parse().unwrap()),
+        ..KeyConfig::full_access("expired")
+    });
+    let mut h = Http::start(EmulatorConfig {
+        keys,
+        ..EmulatorConfig::unthrottled()
+    });
+    h.key = Some("admin".into());
+    h.post(&format!("{E}?id=k"), json!({"value": 1}));
+    h.post(&format!("{O}?id=k"), json!({"value": 1}));
+
+    for route in ROUTES {
+        let (path, body) = sample(route);
+        for scope in route.scopes {
+            let r = h.with_key(Some(&format!("lacks-{scope}"))).call(
+                route.method.as_str(),
+                &path,
+                body.clone(),
+            );
+            assert_error(&r, 403, "PERMISSION_DENIED");
+            assert!(
+                r.body["message"].as_str().unwrap().contains(scope),
+                "{:?}: {}",
+                route.id,
+                r.text
+            );
+        }
+        for key in ["other-universe", "other-store"] {
+            if key == "other-store" && route.path_params.iter().all(|p| !p.contains("data_store")) {
+                continue;
+            }
+            let r = h
+                .with_key(Some(key))
+                .call(route.method.as_str(), &path, body.clone());
+            assert_error(&r, 403, "PERMISSION_DENIED");
+        }
+        for key in [None, Some("unknown"), Some("expired")] {
+            let r = h
+                .with_key(key)
+                .call(route.method.as_str(), &path, body.clone());
+            assert_eq!(r.status, 401, "{:?} {key:?}: {}", route.id, r.text);
+            assert!(
+                r.body["errors"][0]["message"].is_string(),
+                "gateway error shape: {}",
+                r.text
+            );
+        }
+    }
+    // With every scope the same requests pass the permission check.
+    for route in ROUTES {
+        let (path, body) = sample(route);
+        let r = h.call(route.method.as_str(), &path, body);
+        assert!(
+            r.status != 401 && r.status != 403,
+            "{:?}: {}",
+            route.id,
+            r.text
+        );
+    }
+}
+
+#[test]
+fn throttling_answers_429_with_retry_after_and_recovers_when_the_window_moves() {
+    let limits = RateLimits::unlimited().with(
+        ThrottleCategory::Read,
+        CategoryLimit {
+            requests: 5,
+            bytes: u64::MAX,
+        },
+    );
+    let h = Http::start(EmulatorConfig {
+        throttle: true,
+        limits,
+        frozen_at: Some("2024-01-01T00:00:00Z".parse().unwrap()),
+        ..EmulatorConfig::default()
+    });
+    h.post(&format!("{E}?id=k"), json!({"value": 1}));
+    for _ in 0..5 {
+        assert_eq!(h.get(&format!("{E}/k")).status, 200);
+    }
+    let r = h.get(&format!("{E}/k"));
+    assert_error(&r, 429, "RESOURCE_EXHAUSTED");
+    assert_eq!(r.headers["retry-after"], "60");
+    // Another universe and another category have their own budgets.
+    assert_eq!(
+        h.get("/cloud/v2/universes/2/data-stores/Inv/entries/k")
+            .status,
+        404
+    );
+    assert_eq!(
+        h.post(&format!("{E}/n:increment"), json!({"amount": 1}))
+            .status,
+        200
+    );
+    h.control(
+        "POST",
+        "/_emulator/clock",
+        Some(json!({"advance_seconds": 59})),
+    );
+    assert_eq!(h.get(&format!("{E}/k")).status, 429);
+    h.control(
+        "POST",
+        "/_emulator/clock",
+        Some(json!({"advance_seconds": 1})),
+    );
+    assert_eq!(h.get(&format!("{E}/k")).status, 200);
+    // Throttling can be switched off and on at run time.
+    h.control(
+        "POST",
+        "/_emulator/throttle",
+        Some(json!({"enforce": false})),
+    );
+    for _ in 0..20 {
+        assert_eq!(h.get(&format!("{E}/k")).status, 200);
+    }
+    let t = h.control(
+        "POST",
+        "/_emulator/throttle",
+        Some(json!({"enforce": true, "requests_per_minute": 2})),
+    );
+    assert_eq!(t.body["limits"]["write"]["requests_per_minute"], 2);
+    assert_eq!(h.get(&format!("{E}/k")).status, 200);
+    assert_eq!(h.get(&format!("{E}/k")).status, 200);
+    assert_eq!(h.get(&format!("{E}/k")).status, 429);
+}
+
+#[test]
+fn byte_budgets_throttle_large_writes() {
+    let limits = RateLimits::unlimited().with(
+        ThrottleCategory::Write,
+        CategoryLimit {
+            requests: 1000,
+            bytes: 10_000,
+        },
+    );
+    let h = Http::start(EmulatorConfig {
+        throttle: true,
+        limits,
+        frozen_at: Some("2024-01-01T00:00:00Z".parse().unwrap()),
+        ..EmulatorConfig::default()
+    });
+    let big = "x".repeat(4000);
+    assert_eq!(
+        h.post(&format!("{E}?id=a"), json!({"value": big})).status,
+        200
+    );
+    assert_eq!(
+        h.post(&format!("{E}?id=b"), json!({"value": big})).status,
+        200
+    );
+    assert_error(
+        &h.post(&format!("{E}?id=c"), json!({"value": big})),
+        429,
+        "RESOURCE_EXHAUSTED",
+    );
+    assert_error(&h.get(&format!("{E}/c")), 404, "NOT_FOUND");
+}
