@@ -1,1 +1,46 @@
-//! Placeholder until the client lands.
+//! # opencloud-blocking
+//!
+//! A blocking client for the Roblox Open Cloud data stores APIs, standard and ordered, on the
+//! sans-IO [`opencloud_core`]: for scripts, command-line tools and anything without an async
+//! runtime. Every core type is re-exported, so this is the one crate to depend on.
+//!
+//! ```no_run
+//! use opencloud_blocking::Client;
+//!
+//! # fn demo() -> Result<(), opencloud_blocking::Error> {
+//! // OPENCLOUD_API_KEY, OPENCLOUD_BASE_URL (e.g. the emulator) and OPENCLOUD_UNIVERSE_ID
+//! let client = Client::from_env()?;
+//! let inventory = client.data_store("Inventory");
+//! inventory.entry("user_1").set(&serde_json::json!({"currency": 10}))?;
+//! for entry in inventory.entries(|l| l.prefix("user_")) {
+//!     println!("{}", entry?.id);
+//! }
+//! let board = client.ordered_data_store("PlayerScores", "global");
+//! for e in board.entries(|l| l.order(opencloud_blocking::Order::Descending)).take(10) {
+//!     let e = e?;
+//!     println!("{} {}", e.id, e.value);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Retries, the rate limiter and the transport trait work as in `opencloud-async`.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod client;
+mod clock;
+mod handles;
+mod transport;
+
+pub use client::{
+    Client, ClientBuilder, ENV_API_KEY, ENV_BASE_URL, ENV_UNIVERSE_ID, ItemIter, PageIter,
+};
+pub use clock::{Clock, SystemClock};
+pub use handles::{
+    DataStoreHandle, EntryHandle, OrderedEntryHandle, OrderedStoreHandle, ScopeHandle,
+};
+pub use opencloud_core::*;
+pub use transport::HttpClient;
+#[cfg(feature = "ureq")]
+pub use transport::UreqClient;

@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod call;
 pub mod config;
 pub mod error;
 pub mod filter;
@@ -51,6 +52,7 @@ pub use http;
 pub use jiff;
 pub use serde_json;
 
+pub use call::{Call, Step, clone_request};
 pub use config::{ApiKey, Config, DEFAULT_BASE_URL};
 pub use error::{
     DecodeError, Error, ErrorShape, InvalidInput, RetryAfter, ServiceError, TransportError,
@@ -78,8 +80,8 @@ pub use ops::ordered::{
 };
 pub use ops::{API_KEY_HEADER, Operation, PagedOperation, describe_request};
 pub use pager::{Pager, PagerEnd};
-pub use rate::{CategoryLimit, RateBudget, RateLimits};
-pub use retry::{Decision, GiveUp, Outcome, RetryPolicy, RetryState};
+pub use rate::{CategoryLimit, RateBudget, RateLimits, Reservation};
+pub use retry::{Decision, GiveUp, JitterSource, Outcome, RetryPolicy, RetryState};
 pub use route::{Family, RetryClass, Route, ThrottleCategory};
 pub use routes::{ROUTES, RouteId};
 pub use selector::{AsOfTime, RevisionSelector};

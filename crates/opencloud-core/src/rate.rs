@@ -107,43 +107,75 @@ impl Default for RateLimits {
     }
 }
 
+/// How long a caller waits before asking again when the slot it needs belongs to a request
+/// still in flight (its response will settle it).
+pub const PENDING_POLL: Duration = Duration::from_millis(10);
+
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    time: Timestamp,
+    bytes: u64,
+    id: u64,
+    /// Reserved by a client and not yet settled: it holds its slot until it is.
+    pending: bool,
+}
+
 #[derive(Debug, Default, Clone)]
 struct Window {
-    events: VecDeque<(Timestamp, u64)>,
+    /// Sorted by time.
+    events: VecDeque<Event>,
     bytes: u64,
+}
+
+/// A request taken from a budget, to [`RateBudget::settle`] when its response arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    universe: UniverseId,
+    category: ThrottleCategory,
+    id: u64,
 }
 
 impl Window {
     fn expire(&mut self, now: Timestamp) {
         let cutoff = now.as_millisecond() - WINDOW.as_millis() as i64;
-        while let Some(&(t, b)) = self.events.front() {
-            if t.as_millisecond() > cutoff {
+        while let Some(e) = self.events.front() {
+            if e.pending || e.time.as_millisecond() > cutoff {
                 break;
             }
+            self.bytes -= e.bytes;
             self.events.pop_front();
-            self.bytes -= b;
         }
     }
 
     /// How long until a request of `bytes` fits, or zero.
     fn wait(&self, limit: CategoryLimit, bytes: u64, now: Timestamp) -> Duration {
-        let until = |t: Timestamp| {
-            let ms = t.as_millisecond() + WINDOW.as_millis() as i64 - now.as_millisecond();
+        let until = |e: &Event| {
+            if e.pending {
+                return PENDING_POLL;
+            }
+            let ms = e.time.as_millisecond() + WINDOW.as_millis() as i64 - now.as_millisecond();
             Duration::from_millis(ms.max(1) as u64)
         };
         let mut wait = Duration::ZERO;
         if self.events.len() as u64 >= limit.requests {
             let idx = self.events.len() - limit.requests as usize;
-            wait = wait.max(until(self.events[idx].0));
+            // Every event up to `idx` must leave the window; a pending one leaves when settled.
+            let blocker = self
+                .events
+                .iter()
+                .take(idx + 1)
+                .find(|e| e.pending)
+                .unwrap_or(&self.events[idx]);
+            wait = wait.max(until(blocker));
         }
         // A request larger than the whole byte budget goes alone into an empty window.
         let need = bytes.min(limit.bytes);
         if self.bytes.saturating_add(need) > limit.bytes {
             let mut freed = 0;
-            for &(t, b) in &self.events {
-                freed += b;
-                if self.bytes - freed + need <= limit.bytes {
-                    wait = wait.max(until(t));
+            for e in &self.events {
+                freed += e.bytes;
+                if e.pending || self.bytes - freed + need <= limit.bytes {
+                    wait = wait.max(until(e));
                     break;
                 }
             }
@@ -157,6 +189,7 @@ impl Window {
 pub struct RateBudget {
     limits: RateLimits,
     windows: HashMap<(UniverseId, ThrottleCategory), Window>,
+    next_id: u64,
 }
 
 impl RateBudget {
@@ -165,6 +198,7 @@ impl RateBudget {
         Self {
             limits,
             windows: HashMap::new(),
+            next_id: 1,
         }
     }
 
@@ -173,18 +207,17 @@ impl RateBudget {
         &self.limits
     }
 
-    /// Takes one request of `bytes` from the budget at `now`, or says how long to wait first.
-    /// Nothing is taken when it says to wait.
-    pub fn try_acquire(
+    fn take(
         &mut self,
         universe: &UniverseId,
         category: ThrottleCategory,
         bytes: u64,
         now: Timestamp,
-    ) -> Result<(), Duration> {
+        pending: bool,
+    ) -> Result<u64, Duration> {
         let limit = self.limits.get(category);
         if limit == CategoryLimit::UNLIMITED {
-            return Ok(());
+            return Ok(0);
         }
         let w = self
             .windows
@@ -195,9 +228,81 @@ impl RateBudget {
         if wait > Duration::ZERO {
             return Err(wait);
         }
-        w.events.push_back((now, bytes));
+        let id = self.next_id;
+        self.next_id += 1;
+        let idx = w.events.partition_point(|e| e.time <= now);
+        w.events.insert(
+            idx,
+            Event {
+                time: now,
+                bytes,
+                id,
+                pending,
+            },
+        );
         w.bytes += bytes;
-        Ok(())
+        Ok(id)
+    }
+
+    /// Takes one request of `bytes` from the budget at `now`, for good (what a server does when
+    /// a request arrives), or says how long to wait first. Nothing is taken when it says to wait.
+    pub fn try_acquire(
+        &mut self,
+        universe: &UniverseId,
+        category: ThrottleCategory,
+        bytes: u64,
+        now: Timestamp,
+    ) -> Result<(), Duration> {
+        self.take(universe, category, bytes, now, false).map(|_| ())
+    }
+
+    /// Reserves one request of `bytes` at `now` for a client that is about to send it, or says
+    /// how long to wait first. The reservation holds its slot until it is
+    /// [`settle`](RateBudget::settle)d with the time its response arrived: the server counted the
+    /// request on arrival, possibly later than `now`, and a client whose window freed the slot
+    /// earlier would trip a 429.
+    pub fn try_reserve(
+        &mut self,
+        universe: &UniverseId,
+        category: ThrottleCategory,
+        bytes: u64,
+        now: Timestamp,
+    ) -> Result<Reservation, Duration> {
+        let id = self.take(universe, category, bytes, now, true)?;
+        Ok(Reservation {
+            universe: universe.clone(),
+            category,
+            id,
+        })
+    }
+
+    /// Records that a reserved request's response arrived at `now`, carrying `response_bytes`
+    /// (counted for read and list budgets). From then on it leaves the window a minute after `now`.
+    pub fn settle(&mut self, reservation: &Reservation, response_bytes: u64, now: Timestamp) {
+        if reservation.id == 0 {
+            return;
+        }
+        let Some(w) = self
+            .windows
+            .get_mut(&(reservation.universe.clone(), reservation.category))
+        else {
+            return;
+        };
+        let Some(pos) = w.events.iter().rposition(|e| e.id == reservation.id) else {
+            return;
+        };
+        let mut e = w.events.remove(pos).expect("position is in range");
+        e.time = e.time.max(now);
+        e.pending = false;
+        if matches!(
+            reservation.category,
+            ThrottleCategory::Read | ThrottleCategory::List
+        ) {
+            e.bytes += response_bytes;
+            w.bytes += response_bytes;
+        }
+        let idx = w.events.partition_point(|x| x.time <= e.time);
+        w.events.insert(idx, e);
     }
 
     /// Adds bytes to the last request in the window (a response size known only afterwards).
@@ -217,8 +322,13 @@ impl RateBudget {
             .or_default();
         w.expire(now);
         match w.events.back_mut() {
-            Some(last) => last.1 += bytes,
-            None => w.events.push_back((now, bytes)),
+            Some(last) => last.bytes += bytes,
+            None => w.events.push_back(Event {
+                time: now,
+                bytes,
+                id: 0,
+                pending: false,
+            }),
         }
         w.bytes += bytes;
     }

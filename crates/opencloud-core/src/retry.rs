@@ -181,3 +181,29 @@ impl RetryPolicy {
         state.attempts += 1;
     }
 }
+
+/// A small deterministic generator of jitter samples (xorshift64*). The core never seeds it from
+/// anything: the transport picks the seed (for example from the clock), tests pick a constant.
+#[derive(Debug, Clone)]
+pub struct JitterSource(u64);
+
+impl JitterSource {
+    /// A generator from a seed (0 is replaced by a fixed non-zero constant).
+    pub fn new(seed: u64) -> Self {
+        Self(if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        })
+    }
+
+    /// The next sample in `[0, 1)`.
+    pub fn next_sample(&mut self) -> f64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}

@@ -273,6 +273,17 @@ fn backoff_is_capped() {
     assert!(got[10].ends_with("retry after 32000ms"), "{got:?}");
 }
 
+/// `try_acquire` without the reservation, for compact assertions.
+fn acq(
+    b: &mut RateBudget,
+    u: &UniverseId,
+    c: ThrottleCategory,
+    bytes: u64,
+    at: Timestamp,
+) -> Result<(), Duration> {
+    b.try_acquire(u, c, bytes, at)
+}
+
 #[test]
 fn rate_budget_counts_requests_and_bytes_over_a_sliding_minute() {
     let u = UniverseId::from(1);
@@ -285,40 +296,31 @@ fn rate_budget_counts_requests_and_bytes_over_a_sliding_minute() {
         },
     );
     let mut b = RateBudget::new(limits);
+    assert_eq!(acq(&mut b, &u, ThrottleCategory::Write, 10, t(0.0)), Ok(()));
+    assert_eq!(acq(&mut b, &u, ThrottleCategory::Write, 10, t(1.0)), Ok(()));
+    assert_eq!(acq(&mut b, &u, ThrottleCategory::Write, 10, t(2.0)), Ok(()));
     assert_eq!(
-        b.try_acquire(&u, ThrottleCategory::Write, 10, t(0.0)),
-        Ok(())
-    );
-    assert_eq!(
-        b.try_acquire(&u, ThrottleCategory::Write, 10, t(1.0)),
-        Ok(())
-    );
-    assert_eq!(
-        b.try_acquire(&u, ThrottleCategory::Write, 10, t(2.0)),
-        Ok(())
-    );
-    assert_eq!(
-        b.try_acquire(&u, ThrottleCategory::Write, 10, t(3.0)),
+        acq(&mut b, &u, ThrottleCategory::Write, 10, t(3.0)),
         Err(Duration::from_secs(57))
     );
     assert_eq!(
-        b.try_acquire(&other, ThrottleCategory::Write, 10, t(3.0)),
+        acq(&mut b, &other, ThrottleCategory::Write, 10, t(3.0)),
         Ok(()),
         "budgets are per universe"
     );
     assert_eq!(
-        b.try_acquire(&u, ThrottleCategory::Read, 10, t(3.0)),
+        acq(&mut b, &u, ThrottleCategory::Read, 10, t(3.0)),
         Ok(()),
         "and per category"
     );
     assert_eq!(
-        b.try_acquire(&u, ThrottleCategory::Write, 10, t(60.0)),
+        acq(&mut b, &u, ThrottleCategory::Write, 10, t(60.0)),
         Ok(())
     );
     assert_eq!(b.used(&u, ThrottleCategory::Write, t(60.0)), (3, 30));
     // Bytes: 30 in the window; 80 more would exceed 100 until the t=1 and t=2 requests expire.
     assert_eq!(
-        b.try_acquire(&u, ThrottleCategory::Write, 80, t(60.5)),
+        acq(&mut b, &u, ThrottleCategory::Write, 80, t(60.5)),
         Err(Duration::from_millis(1500))
     );
     // A request larger than the whole budget waits for an empty window, then goes alone.
@@ -326,16 +328,13 @@ fn rate_budget_counts_requests_and_bytes_over_a_sliding_minute() {
         requests: 100,
         bytes: 100,
     }));
+    assert_eq!(acq(&mut b, &u, ThrottleCategory::Read, 50, t(0.0)), Ok(()));
     assert_eq!(
-        b.try_acquire(&u, ThrottleCategory::Read, 50, t(0.0)),
-        Ok(())
-    );
-    assert_eq!(
-        b.try_acquire(&u, ThrottleCategory::Read, 500, t(1.0)),
+        acq(&mut b, &u, ThrottleCategory::Read, 500, t(1.0)),
         Err(Duration::from_secs(59))
     );
     assert_eq!(
-        b.try_acquire(&u, ThrottleCategory::Read, 500, t(60.0)),
+        acq(&mut b, &u, ThrottleCategory::Read, 500, t(60.0)),
         Ok(())
     );
 }
@@ -349,4 +348,36 @@ fn documented_default_limits() {
     assert_eq!(busy.get(ThrottleCategory::Read).requests, 4300);
     assert_eq!(busy.get(ThrottleCategory::Write).requests, 2300);
     assert_eq!(busy.get(ThrottleCategory::List).requests, 500);
+}
+
+#[test]
+fn reservations_hold_their_slot_until_settled() {
+    let u = UniverseId::from(1);
+    let mut b = RateBudget::new(RateLimits::uniform(CategoryLimit {
+        requests: 2,
+        bytes: 1000,
+    }));
+    let r1 = b
+        .try_reserve(&u, ThrottleCategory::Read, 0, t(0.0))
+        .unwrap();
+    let _r2 = b
+        .try_reserve(&u, ThrottleCategory::Read, 0, t(1.0))
+        .unwrap();
+    // Still in flight a minute later: the slot is held, the caller polls.
+    assert_eq!(
+        acq(&mut b, &u, ThrottleCategory::Read, 0, t(61.0)),
+        Err(opencloud_core::rate::PENDING_POLL)
+    );
+    // The first response arrived at t=10: its slot frees at t=70, not t=60.
+    b.settle(&r1, 300, t(10.0));
+    assert_eq!(
+        b.used(&u, ThrottleCategory::Read, t(10.0)),
+        (2, 300),
+        "response bytes count for reads"
+    );
+    assert_eq!(
+        acq(&mut b, &u, ThrottleCategory::Read, 0, t(62.0)),
+        Err(Duration::from_secs(8))
+    );
+    assert!(acq(&mut b, &u, ThrottleCategory::Read, 0, t(70.0)).is_ok());
 }

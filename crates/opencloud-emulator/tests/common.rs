@@ -1,6 +1,6 @@
 //! Raw HTTP helpers for the emulator's tests (no client crate: these test the server itself).
 
-#![allow(dead_code)]
+#![allow(dead_code, missing_docs)]
 
 use opencloud_core::http;
 use opencloud_emulator::{BackgroundEmulator, EmulatorConfig};

@@ -302,11 +302,14 @@ fn run_ordered(h: &Http, ops: &[OOp]) -> Result<(), TestCaseError> {
                     &format!("{O}?id={}", encode_component(IDS[i])),
                     json!({"value": v}),
                 );
-                if m.contains_key(&i) {
-                    prop_assert_eq!(r.status, 400);
-                } else {
-                    prop_assert_eq!(r.status, 200, "{}", r.text);
-                    m.insert(i, v);
+                match m.entry(i) {
+                    std::collections::btree_map::Entry::Occupied(_) => {
+                        prop_assert_eq!(r.status, 400)
+                    }
+                    std::collections::btree_map::Entry::Vacant(slot) => {
+                        prop_assert_eq!(r.status, 200, "{}", r.text);
+                        slot.insert(v);
+                    }
                 }
             }
             OOp::Update(i, v, allow) => {

@@ -1,0 +1,459 @@
+//! The client: configuration, the send loop, paging streams and the rate limiter.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use opencloud_core::http::Response;
+use opencloud_core::{
+    ApiKey, Call, Config, Error, InvalidInput, JitterSource, ListDataStores, Operation, Page,
+    PagedOperation, Pager, RateBudget, RateLimits, Reservation, RetryPolicy, SnapshotDataStores,
+    SnapshotResult, Step, ThrottleCategory, UniverseId,
+};
+
+use crate::clock::{Clock, SystemClock};
+use crate::handles::{DataStoreHandle, OrderedStoreHandle};
+use crate::transport::HttpClient;
+
+/// Environment variable holding the API key.
+pub const ENV_API_KEY: &str = "OPENCLOUD_API_KEY";
+/// Environment variable holding the base URL (the emulator's, for instance).
+pub const ENV_BASE_URL: &str = "OPENCLOUD_BASE_URL";
+/// Environment variable holding the default universe id.
+pub const ENV_UNIVERSE_ID: &str = "OPENCLOUD_UNIVERSE_ID";
+
+/// Builds a [`Client`].
+pub struct ClientBuilder {
+    api_key: Option<String>,
+    base_url: Option<String>,
+    insecure_http: bool,
+    universe: Option<String>,
+    timeout: Duration,
+    retry: RetryPolicy,
+    limits: Option<RateLimits>,
+    http: Option<Arc<dyn HttpClient>>,
+    clock: Arc<dyn Clock>,
+    update_attempts: u32,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("universe", &self.universe)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            base_url: None,
+            insecure_http: false,
+            universe: None,
+            timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            limits: None,
+            http: None,
+            clock: Arc::new(SystemClock),
+            update_attempts: 100,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The API key (required).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+    /// The base URL; `https://apis.roblox.com` by default. The key goes over plain `http` only to
+    /// loopback hosts unless [`ClientBuilder::allow_insecure_http`] is set.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+    /// Allows sending the key over plain `http` to hosts that are not loopback.
+    pub fn allow_insecure_http(mut self) -> Self {
+        self.insecure_http = true;
+        self
+    }
+    /// The universe that handles use by default.
+    pub fn universe(mut self, universe: impl ToString) -> Self {
+        self.universe = Some(universe.to_string());
+        self
+    }
+    /// The timeout of one attempt (default 30 s; only for the built-in transport).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+    /// How to retry (default: [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+    /// Limits requests and bytes per universe on the client side, so bulk jobs stay under the
+    /// service's budget instead of tripping 429. Clones of the client share the limiter.
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+    /// Sends requests through your own HTTP stack.
+    pub fn http_client(mut self, client: impl HttpClient) -> Self {
+        self.http = Some(Arc::new(client));
+        self
+    }
+    /// Replaces the clock (for virtual time in tests).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+    /// How many read-modify-write rounds [`EntryHandle::update_with`](crate::EntryHandle::update_with)
+    /// tries before giving up (default 100).
+    pub fn update_attempts(mut self, attempts: u32) -> Self {
+        self.update_attempts = attempts.max(1);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let key = self.api_key.ok_or_else(|| {
+            InvalidInput::new(
+                "api_key",
+                format!("is required (set it on the builder or in {ENV_API_KEY})"),
+            )
+        })?;
+        let mut config = Config::new(ApiKey::new(key)?);
+        if let Some(url) = &self.base_url {
+            config = if self.insecure_http {
+                config.with_base_url_insecure(url)?
+            } else {
+                config.with_base_url(url)?
+            };
+        }
+        let universe = self.universe.map(UniverseId::new).transpose()?;
+        let http: Arc<dyn HttpClient> = match self.http {
+            Some(h) => h,
+            #[cfg(feature = "ureq")]
+            None => Arc::new(crate::transport::UreqClient::new(self.timeout)),
+            #[cfg(not(feature = "ureq"))]
+            None => {
+                return Err(InvalidInput::new(
+                    "http_client",
+                    "is required when the `ureq` feature is off",
+                )
+                .into());
+            }
+        };
+        let seed =
+            self.clock.now().as_nanosecond() as u64 ^ (Arc::as_ptr(&http) as *const () as u64);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                config,
+                universe,
+                http,
+                clock: self.clock,
+                retry: self.retry,
+                limiter: self.limits.map(|l| Mutex::new(RateBudget::new(l))),
+                jitter: Mutex::new(JitterSource::new(seed)),
+                update_attempts: self.update_attempts,
+            }),
+        })
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: Config,
+    pub(crate) universe: Option<UniverseId>,
+    http: Arc<dyn HttpClient>,
+    pub(crate) clock: Arc<dyn Clock>,
+    retry: RetryPolicy,
+    limiter: Option<Mutex<RateBudget>>,
+    jitter: Mutex<JitterSource>,
+    pub(crate) update_attempts: u32,
+}
+
+/// An Open Cloud data stores client. Cheap to clone; clones share the connection pool and the
+/// rate limiter.
+///
+/// ```no_run
+/// # fn demo() -> Result<(), opencloud_async::Error> {
+/// let client = opencloud_async::Client::from_env()?;
+/// let entry = client.data_store("Inventory").scope("global").entry("user_1").get()?;
+/// println!("{:?}", entry.value);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .field("universe", &self.inner.universe)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client from `OPENCLOUD_API_KEY`, `OPENCLOUD_BASE_URL` (optional) and
+    /// `OPENCLOUD_UNIVERSE_ID` (optional).
+    pub fn from_env() -> Result<Client, Error> {
+        Self::builder_from_env().build()
+    }
+
+    /// A builder filled from the environment, to adjust before building.
+    pub fn builder_from_env() -> ClientBuilder {
+        let mut b = ClientBuilder::default();
+        if let Ok(k) = std::env::var(ENV_API_KEY) {
+            b = b.api_key(k);
+        }
+        if let Ok(u) = std::env::var(ENV_BASE_URL).map(|u| u.trim().to_string())
+            && !u.is_empty()
+        {
+            b = b.base_url(u);
+        }
+        if let Ok(u) = std::env::var(ENV_UNIVERSE_ID).map(|u| u.trim().to_string())
+            && !u.is_empty()
+        {
+            b = b.universe(u);
+        }
+        b
+    }
+
+    /// The configuration requests are built with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The default universe, if one was set.
+    pub fn default_universe(&self) -> Option<&UniverseId> {
+        self.inner.universe.as_ref()
+    }
+
+    pub(crate) fn universe_or_err(&self) -> Result<UniverseId, InvalidInput> {
+        self.inner.universe.clone().ok_or_else(|| {
+            InvalidInput::new(
+                "universe_id",
+                format!("no universe given (set one on the builder or in {ENV_UNIVERSE_ID})"),
+            )
+        })
+    }
+
+    /// A standard data store in the default universe.
+    pub fn data_store(&self, name: &str) -> DataStoreHandle {
+        DataStoreHandle::new(self.clone(), self.universe_or_err(), name)
+    }
+
+    /// An ordered data store scope in the default universe.
+    pub fn ordered_data_store(&self, name: &str, scope: &str) -> OrderedStoreHandle {
+        OrderedStoreHandle::new(self.clone(), self.universe_or_err(), name, scope)
+    }
+
+    /// Every data store of the default universe, as an iterator.
+    pub fn data_stores(
+        &self,
+        op: impl FnOnce(ListDataStores) -> ListDataStores,
+    ) -> Box<dyn Iterator<Item = Result<opencloud_core::DataStore, Error>> + Send> {
+        match self.universe_or_err() {
+            Ok(u) => Box::new(self.items(op(ListDataStores::new(u)))),
+            Err(e) => Box::new(std::iter::once(Err(Error::from(e)))),
+        }
+    }
+
+    /// Takes a snapshot of the default universe's data stores.
+    pub fn snapshot(&self) -> Result<SnapshotResult, Error> {
+        self.send(&SnapshotDataStores::new(self.universe_or_err()?))
+    }
+
+    /// Sends any operation: validation, rate limiting, retries, parsing.
+    pub fn send<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
+        let call = Call::new(
+            op,
+            &self.inner.config,
+            self.inner.retry.clone(),
+            self.inner.clock.now(),
+        )?;
+        let response = self.run(call)?;
+        op.parse(response)
+    }
+
+    fn acquire(
+        &self,
+        universe: &UniverseId,
+        category: ThrottleCategory,
+        bytes: u64,
+    ) -> Option<Reservation> {
+        let limiter = self.inner.limiter.as_ref()?;
+        loop {
+            let wait = limiter.lock().expect("limiter lock").try_reserve(
+                universe,
+                category,
+                bytes,
+                self.inner.clock.now(),
+            );
+            match wait {
+                Ok(r) => return Some(r),
+                Err(d) => {
+                    tracing::debug!(
+                        wait_ms = d.as_millis() as u64,
+                        category = category.as_str(),
+                        "waiting for the rate budget"
+                    );
+                    self.inner.clock.sleep(d)
+                }
+            }
+        }
+    }
+
+    fn run(&self, mut call: Call) -> Result<Response<Vec<u8>>, Error> {
+        let route = call.route();
+        loop {
+            let reservation = self.acquire(call.universe(), route.throttle, call.body_len());
+            let request = call.request();
+            let span = tracing::debug_span!("opencloud.request", operation = ?route.id, attempt = call.attempts(), status = tracing::field::Empty);
+            let result = span.in_scope(|| self.inner.http.call(request));
+            match &result {
+                Ok(r) => {
+                    span.record("status", r.status().as_u16());
+                }
+                Err(e) => tracing::debug!(parent: &span, error = %e, "transport error"),
+            }
+            if let (Some(limiter), Some(reservation)) = (&self.inner.limiter, &reservation) {
+                let bytes = result.as_ref().map_or(0, |r| r.body().len() as u64);
+                limiter.lock().expect("limiter lock").settle(
+                    reservation,
+                    bytes,
+                    self.inner.clock.now(),
+                );
+            }
+            let jitter = self.inner.jitter.lock().expect("jitter lock").next_sample();
+            match call.on_result(result, self.inner.clock.now(), jitter) {
+                Step::Done(r) => return r,
+                Step::Retry(d) => {
+                    tracing::debug!(parent: &span, delay_ms = d.as_millis() as u64, "retrying");
+                    self.inner.clock.sleep(d);
+                }
+            }
+        }
+    }
+
+    /// The pages of a list operation, as an iterator. Starts at the token `op` carries, so a
+    /// saved token resumes a listing. The query is frozen: only the token changes between pages.
+    /// After an error the iterator ends.
+    pub fn pages<O>(&self, op: O) -> PageIter<O>
+    where
+        O: PagedOperation,
+        O::Output: Page,
+    {
+        PageIter {
+            client: self.clone(),
+            pager: Pager::new(op),
+        }
+    }
+
+    /// The items of a list operation, as an iterator, across every page.
+    pub fn items<O>(&self, op: O) -> ItemIter<O>
+    where
+        O: PagedOperation,
+        O::Output: Page,
+    {
+        ItemIter {
+            pages: self.pages(op),
+            current: Vec::new().into_iter(),
+            failed: false,
+        }
+    }
+}
+
+/// The pages of a listing. See [`Client::pages`].
+pub struct PageIter<O: PagedOperation>
+where
+    O::Output: Page,
+{
+    client: Client,
+    pager: Pager<O>,
+}
+
+impl<O: PagedOperation> PageIter<O>
+where
+    O::Output: Page,
+{
+    /// The token of the next page to fetch (or of the page that failed): save it to resume with
+    /// [`Pager::resume`] or by setting it on the operation.
+    pub fn resume_token(&self) -> Option<&opencloud_core::PageToken> {
+        self.pager.resume_token()
+    }
+}
+
+impl<O: PagedOperation> Iterator for PageIter<O>
+where
+    O::Output: Page,
+{
+    type Item = Result<O::Output, Error>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let op = self.pager.next_op()?;
+        match self.client.send(&op) {
+            Ok(page) => {
+                self.pager.on_page(&page);
+                Some(Ok(page))
+            }
+            Err(e) => {
+                self.pager.on_error();
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// The items of a listing across pages. See [`Client::items`].
+pub struct ItemIter<O: PagedOperation>
+where
+    O::Output: Page,
+{
+    pages: PageIter<O>,
+    current: std::vec::IntoIter<<O::Output as Page>::Item>,
+    failed: bool,
+}
+
+impl<O: PagedOperation> ItemIter<O>
+where
+    O::Output: Page,
+{
+    /// The token of the page after the items already returned, to resume later.
+    pub fn resume_token(&self) -> Option<&opencloud_core::PageToken> {
+        self.pages.resume_token()
+    }
+}
+
+impl<O: PagedOperation> Iterator for ItemIter<O>
+where
+    O::Output: Page,
+{
+    type Item = Result<<O::Output as Page>::Item, Error>;
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.current.next() {
+                return Some(Ok(item));
+            }
+            if self.failed {
+                return None;
+            }
+            match self.pages.next()? {
+                Ok(page) => self.current = page.into_items().into_iter(),
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}

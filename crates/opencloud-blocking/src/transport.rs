@@ -1,0 +1,102 @@
+//! Bring your own HTTP: a one-method trait, a blanket impl for closures, and the ureq adapter.
+
+use opencloud_core::TransportError;
+use opencloud_core::http::{Request, Response};
+
+/// Sends one request and returns the whole response: status, every header (multi-valued too)
+/// and the whole body. It must not follow redirects (the request carries the API key).
+///
+/// Any `Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>` is an `HttpClient`:
+///
+/// ```
+/// use opencloud_blocking::{HttpClient, TransportError, http};
+/// let client = |req: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, TransportError> {
+///     // hand `req` to your HTTP stack here
+///     Ok(http::Response::new(b"{}".to_vec()))
+/// };
+/// fn takes(_: impl HttpClient) {}
+/// takes(client);
+/// ```
+pub trait HttpClient: Send + Sync + 'static {
+    /// Sends the request.
+    fn call(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>;
+}
+
+impl<F> HttpClient for F
+where
+    F: Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> + Send + Sync + 'static,
+{
+    fn call(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        self(request)
+    }
+}
+
+#[cfg(feature = "ureq")]
+pub use ureq_adapter::UreqClient;
+
+#[cfg(feature = "ureq")]
+mod ureq_adapter {
+    use std::time::Duration;
+
+    use opencloud_core::http::{Request, Response};
+    use opencloud_core::{TransportError, TransportErrorKind};
+
+    use super::HttpClient;
+
+    /// The default transport: ureq with rustls, redirects off, statuses returned as responses.
+    #[derive(Debug, Clone)]
+    pub struct UreqClient(ureq::Agent);
+
+    impl UreqClient {
+        /// A ureq agent with a per-request timeout and no redirects.
+        pub fn new(timeout: Duration) -> Self {
+            let config = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .timeout_global(Some(timeout))
+                .allow_non_standard_methods(true)
+                .build();
+            Self(config.into())
+        }
+
+        /// Wraps an agent you configured yourself. It must not follow redirects and must return
+        /// non-2xx statuses as responses (`http_status_as_error(false)`).
+        pub fn from_agent(agent: ureq::Agent) -> Self {
+            Self(agent)
+        }
+    }
+
+    fn kind(e: &ureq::Error) -> TransportErrorKind {
+        match e {
+            ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
+                TransportErrorKind::Connect
+            }
+            ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
+            ureq::Error::Io(io) => opencloud_core::call::io_error_kind(io),
+            _ => TransportErrorKind::Other,
+        }
+    }
+
+    impl HttpClient for UreqClient {
+        fn call(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+            let err = |e: ureq::Error| TransportError::new(kind(&e), e.to_string());
+            let (parts, body) = request.into_parts();
+            let resp = if body.is_empty()
+                && !parts
+                    .headers
+                    .contains_key(opencloud_core::http::header::CONTENT_TYPE)
+            {
+                self.0.run(Request::from_parts(parts, ())).map_err(err)?
+            } else {
+                self.0.run(Request::from_parts(parts, body)).map_err(err)?
+            };
+            let (parts, mut body) = resp.into_parts();
+            let bytes = body
+                .with_config()
+                .limit(u64::MAX)
+                .read_to_vec()
+                .map_err(err)?;
+            Ok(Response::from_parts(parts, bytes))
+        }
+    }
+}

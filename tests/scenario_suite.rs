@@ -1,0 +1,256 @@
+// The scenario suite shared by opencloud-async and opencloud-blocking. Each crate includes this
+// file after defining:
+//   run!(expr)        -> `expr.await` or `expr`
+//   collect!(listing) -> Result<Vec<_>, Error> from a stream or an iterator
+//   scenario!(name, |env| body)  -> a test function with `env: Env`
+//   Env { client(...), em (emulator app), base_url }
+// so every scenario runs once through each transport, over HTTP, against the emulator.
+
+use opencloud_emulator::Fault;
+use serde_json::{Value, json};
+
+fn count_logged(env: &Env, method: &str, route: &str) -> usize {
+    env.app().requests().iter().filter(|r| r.method == method && r.route.as_deref() == Some(route)).count()
+}
+
+scenario!(every_standard_operation, |env| {
+    let c = env.client(|b| b);
+    let inv = c.data_store("Inventory");
+    let e = inv.entry("user_1");
+    let created = run!(e.create(&json!({"currency": 5}))).unwrap();
+    assert_eq!(created.value, Some(json!({"currency": 5})));
+    assert!(run!(e.create(&json!(1))).unwrap_err().status().unwrap().as_u16() == 400, "create refuses an existing entry");
+    #[derive(serde::Deserialize, serde::Serialize, Debug, PartialEq)]
+    struct Inv {
+        currency: i64,
+    }
+    assert_eq!(run!(e.get_json::<Inv>()).unwrap(), Inv { currency: 5 });
+    let updated = run!(e.update(&Inv { currency: 6 })).unwrap();
+    assert_eq!(updated.create_time, created.create_time);
+    assert_ne!(updated.revision_id, created.revision_id);
+    // Etag-guarded update: the stale etag is refused, the current one accepted.
+    let stale = run!(e.update_with_options(EntryWrite::new(json!(0)), false, created.etag.as_deref())).unwrap_err();
+    assert_eq!(stale.status().unwrap().as_u16(), 409);
+    run!(e.update_with_options(EntryWrite::new(json!({"currency": 7})).users([UserId(42)]), false, updated.etag.as_deref())).unwrap();
+    assert_eq!(run!(e.get()).unwrap().users, vec![UserId(42)]);
+    // Read an old revision.
+    let rev = RevisionId::new(created.revision_id.clone().unwrap()).unwrap();
+    assert_eq!(run!(e.get_at(RevisionSelector::Revision(rev))).unwrap().value, Some(json!({"currency": 5})));
+    // set = upsert; update of a missing entry is 404.
+    run!(inv.entry("fresh").set(&json!("x"))).unwrap();
+    assert!(run!(inv.entry("missing").update(&json!(1))).unwrap_err().is_not_found());
+    // increment, with metadata.
+    let counter = inv.entry("counter");
+    assert_eq!(run!(counter.increment(3)).unwrap().value, Some(json!(3)));
+    let attrs = Attributes::from_value(json!({"source": "test"})).unwrap();
+    let inc = run!(counter.increment_with(-1, vec![UserId(1)], Some(attrs))).unwrap();
+    assert_eq!((inc.value, inc.users), (Some(json!(2)), vec![UserId(1)]));
+    assert!(run!(inv.entry("fresh").increment(1)).is_err(), "a string value does not increment");
+    // revisions, oldest first.
+    let revs = collect!(e.revisions(|l| l.max_page_size(2))).unwrap();
+    assert_eq!(revs.len(), 3);
+    assert!(revs.iter().all(|r| r.key() == "user_1" && r.value.is_none()));
+    // delete.
+    run!(e.delete()).unwrap();
+    assert!(run!(e.get()).unwrap_err().is_not_found());
+    assert!(run!(e.delete()).unwrap_err().is_not_found());
+    // list data stores, delete, undelete, snapshot.
+    let stores = collect!(c.data_stores(|l| l)).unwrap();
+    assert_eq!(stores.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["Inventory"]);
+    let d = run!(inv.delete()).unwrap();
+    assert_eq!(d.state, State::Deleted);
+    assert!(d.expire_time.is_some());
+    assert!(run!(counter.get()).unwrap_err().is_not_found(), "a deleted store's entries are inaccessible");
+    assert!(collect!(c.data_stores(|l| l)).unwrap().is_empty());
+    assert_eq!(collect!(c.data_stores(|l| l.show_deleted(true))).unwrap().len(), 1);
+    assert_eq!(run!(inv.undelete()).unwrap().state, State::Active);
+    assert_eq!(run!(counter.get()).unwrap().value, Some(json!(2)));
+    let snap = run!(c.snapshot()).unwrap();
+    assert!(snap.new_snapshot_taken);
+    assert!(!run!(c.snapshot()).unwrap().new_snapshot_taken);
+    // Any core operation can be sent directly.
+    let page = run!(c.send(&ListEntries::new(UniverseId::from(1), DataStoreName::new("Inventory").unwrap()))).unwrap();
+    assert_eq!(page.data_store_entries.len(), 2);
+});
+
+scenario!(paging_a_thousand_entries_at_page_size_seven, |env| {
+    let c = env.client(|b| b);
+    let store = c.data_store("Big");
+    for i in 0..1000 {
+        run!(store.entry(&format!("k{i:04}")).set(&json!(i))).unwrap();
+    }
+    let ids: Vec<String> = collect!(store.entries(|l| l.max_page_size(7))).unwrap().into_iter().map(|e| e.id).collect();
+    let expected: Vec<String> = (0..1000).map(|i| format!("k{i:04}")).collect();
+    assert_eq!(ids, expected, "nothing missed or repeated");
+    let list_calls = count_logged(&env, "GET", "ListEntries");
+    assert_eq!(list_calls, 143, "ceil(1000 / 7) pages");
+    // Resume from a saved token: the first 10 pages, then the rest from the token.
+    let pages = collect!(store.entry_pages(|l| l.max_page_size(7))).unwrap();
+    let token = pages[9].next_page_token.clone().unwrap();
+    let first: Vec<String> = pages[..10].iter().flat_map(|p| p.data_store_entries.iter().map(|e| e.id.clone())).collect();
+    let mut op = store.list().unwrap().max_page_size(7);
+    op.page_token = Some(PageToken::new(token).unwrap());
+    let rest: Vec<String> = collect!(c.items(op)).unwrap().into_iter().map(|e| e.id).collect();
+    assert_eq!([first, rest].concat(), expected);
+    // Prefix filter.
+    assert_eq!(collect!(store.entries(|l| l.prefix("k09").max_page_size(7))).unwrap().len(), 100);
+});
+
+scenario!(keys_with_reserved_characters_round_trip, |env| {
+    let c = env.client(|b| b);
+    let store = c.data_store("Odd/Store?");
+    let keys = ["a/b", "user@home", "50%", "why?", "#tag", "with space", "ключ", "a@b@c", "x:increment", "..a", "日本"];
+    for (i, k) in keys.iter().enumerate() {
+        let e = store.scope("sc/ope").entry(k);
+        run!(e.create(&json!({"i": i}))).unwrap();
+        assert_eq!(run!(e.get()).unwrap().id, *k);
+        assert_eq!(run!(e.get_json::<Value>()).unwrap(), json!({"i": i}));
+        let inc = store.scope("sc/ope").entry(&format!("{k}#n"));
+        assert_eq!(run!(inc.increment(2)).unwrap().id, format!("{k}#n"));
+        run!(e.update(&json!({"i": i, "updated": true}))).unwrap();
+    }
+    let mut listed: Vec<String> = collect!(store.scope("sc/ope").entries(|l| l)).unwrap().into_iter().map(|e| e.id).collect();
+    let mut want: Vec<String> = keys.iter().flat_map(|k| [k.to_string(), format!("{k}#n")]).collect();
+    listed.sort();
+    want.sort();
+    assert_eq!(listed, want);
+    assert!(run!(store.scope("sc/ope").entry("user@home").delete()).is_ok());
+    assert!(run!(store.scope("sc/ope").entry("user@home").get()).unwrap_err().is_not_found());
+    // Invalid names fail before any request is sent.
+    let before = env.app().requests().len();
+    assert!(matches!(run!(store.entry(&"k".repeat(51)).get()), Err(Error::InvalidInput(_))));
+    assert!(matches!(run!(c.data_store("").entry("k").get()), Err(Error::InvalidInput(_))));
+    assert!(matches!(run!(store.scope("-").entry("k").get()), Err(Error::InvalidInput(_))));
+    assert_eq!(env.app().requests().len(), before, "nothing was sent");
+});
+
+scenario!(scopes_and_the_wildcard, |env| {
+    let c = env.client(|b| b);
+    let s = c.data_store("Scoped");
+    run!(s.entry("g1").set(&json!(1))).unwrap();
+    run!(s.scope("global").entry("g2").set(&json!(2))).unwrap();
+    run!(s.scope("season1").entry("p1").set(&json!(3))).unwrap();
+    run!(s.scope("season2").entry("p1").set(&json!(4))).unwrap();
+    let global: Vec<String> = collect!(s.entries(|l| l)).unwrap().into_iter().map(|e| e.id).collect();
+    assert_eq!(global, ["g1", "g2"], "the unscoped path is the global scope");
+    assert_eq!(run!(s.scope("global").entry("g1").get()).unwrap().path, "universes/1/data-stores/Scoped/entries/g1");
+    let all: Vec<(String, String)> = collect!(s.all_scopes()).unwrap().into_iter().map(|e| (e.scope_or_global().to_string(), e.id)).collect();
+    assert_eq!(all, [("global".into(), "g1".into()), ("global".into(), "g2".into()), ("season1".into(), "p1".into()), ("season2".into(), "p1".into())]);
+    assert_eq!(run!(s.scope("season2").entry("p1").get()).unwrap().value, Some(json!(4)));
+});
+
+scenario!(revisions_and_reads_at_a_time, |env| {
+    env.app().clock.freeze();
+    env.app().clock.set("2024-03-01T12:00:00Z".parse().unwrap());
+    let c = env.client(|b| b);
+    let e = c.data_store("Timed").entry("k");
+    run!(e.set(&json!("v1"))).unwrap();
+    env.app().clock.advance(std::time::Duration::from_secs(3600));
+    run!(e.set(&json!("v2"))).unwrap();
+    env.app().clock.advance(std::time::Duration::from_secs(3600));
+    run!(e.set(&json!("v3"))).unwrap();
+    let now = env.app().clock.now();
+    let at = |s: &str| RevisionSelector::AsOf(AsOfTime::new(s.parse().unwrap(), now).unwrap());
+    assert_eq!(run!(e.get_at(at("2024-03-01T12:30:00Z"))).unwrap().value, Some(json!("v1")));
+    assert_eq!(run!(e.get_at(at("2024-03-01T13:30:00Z"))).unwrap().value, Some(json!("v2")));
+    assert!(AsOfTime::new("2024-03-01T14:10:01Z".parse().unwrap(), now).is_err(), "more than ten minutes ahead is refused before sending");
+    let range = RevisionTimeRange::new(Some("2024-03-01T12:30:00Z".parse().unwrap()), None).unwrap();
+    let revs = collect!(e.revisions(|l| l.range(range))).unwrap();
+    assert_eq!(revs.len(), 2);
+    let first = RevisionId::new(revs[0].revision_id.clone().unwrap()).unwrap();
+    assert_eq!(run!(e.get_at(RevisionSelector::Revision(first))).unwrap().value, Some(json!("v2")));
+});
+
+scenario!(soft_delete_and_undelete, |env| {
+    let c = env.client(|b| b);
+    let s = c.data_store("Soft");
+    run!(s.entry("a").set(&json!(1))).unwrap();
+    run!(s.entry("b").set(&json!(2))).unwrap();
+    run!(s.entry("a").delete()).unwrap();
+    assert_eq!(collect!(s.entries(|l| l)).unwrap().len(), 1);
+    assert_eq!(collect!(s.entries(|l| l.show_deleted(true))).unwrap().len(), 2);
+    let revs = collect!(s.entry("a").revisions(|l| l)).unwrap();
+    assert_eq!(revs.last().unwrap().state, State::Deleted);
+    run!(s.delete()).unwrap();
+    assert!(run!(s.entry("b").get()).unwrap_err().is_not_found());
+    run!(s.undelete()).unwrap();
+    assert_eq!(run!(s.entry("b").get()).unwrap().value, Some(json!(2)));
+});
+
+scenario!(an_injected_503_on_a_get_is_retried, |env| {
+    let c = env.client(|b| b);
+    let e = c.data_store("Retry").entry("k");
+    run!(e.set(&json!(1))).unwrap();
+    env.app().inject(Fault::status(Some("GET"), "*/entries/k", 503).times(2));
+    assert_eq!(run!(e.get()).unwrap().value, Some(json!(1)));
+    assert_eq!(count_logged(&env, "GET", "GetEntry"), 1, "fault answers carry no route");
+    let gets = env.app().requests().iter().filter(|r| r.method == "GET" && r.path.ends_with("/entries/k")).count();
+    assert_eq!(gets, 3, "two failures, then success");
+    // A dropped connection on an idempotent read is retried too.
+    env.app().inject(Fault { drop_connection: true, ..Fault::status(Some("GET"), "*/entries/k", 200) });
+    assert_eq!(run!(e.get()).unwrap().value, Some(json!(1)));
+});
+
+scenario!(an_injected_500_after_an_increment_is_not_retried, |env| {
+    let c = env.client(|b| b);
+    let e = c.data_store("Once").entry("n");
+    run!(e.increment(10)).unwrap();
+    env.app().inject(Fault::status(Some("POST"), "*:increment", 500).after());
+    let err = run!(e.increment(1)).unwrap_err();
+    assert_eq!(err.status().unwrap().as_u16(), 500);
+    assert_eq!(run!(e.get()).unwrap().value, Some(json!(11)), "the value moved exactly once");
+    assert_eq!(count_logged(&env, "POST", "IncrementEntry"), 2);
+    // A 429 before applying is retried: the increment lands once.
+    env.app().inject(Fault::status(Some("POST"), "*:increment", 429));
+    assert_eq!(run!(e.increment(1)).unwrap().value, Some(json!(12)));
+    // A dropped connection after applying is not retried either.
+    env.app().inject(Fault { drop_connection: true, ..Fault::status(Some("POST"), "*:increment", 200) }.after());
+    assert!(matches!(run!(e.increment(1)), Err(Error::Transport(_))));
+    assert_eq!(run!(e.get()).unwrap().value, Some(json!(13)));
+});
+
+scenario!(errors_carry_the_service_code_and_message, |env| {
+    let c = env.client(|b| b);
+    let err = run!(c.data_store("Nope").entry("k").get()).unwrap_err();
+    let s = err.as_service().unwrap();
+    assert_eq!((s.status.as_u16(), s.code.as_deref()), (404, Some("NOT_FOUND")));
+    assert!(err.to_string().contains("NOT_FOUND"), "{err}");
+    let bad = env.client(|b| b.api_key("wrong-key"));
+    let err = run!(bad.data_store("Nope").entry("k").get()).unwrap_err();
+    assert_eq!(err.status().unwrap().as_u16(), 401);
+    assert_eq!(err.as_service().unwrap().shape, ErrorShape::Gateway);
+});
+
+scenario!(ordered_every_operation_with_filters_and_paging, |env| {
+    let c = env.client(|b| b);
+    let board = c.ordered_data_store("PlayerScores", "global");
+    for (id, v) in [("Ava", 10), ("Bo", -5), ("Cy", 0), ("Di", 10), ("Ed", 55), ("Fi", -1)] {
+        assert_eq!(run!(board.entry(id).create(v)).unwrap().value, v);
+    }
+    assert!(run!(board.entry("Ava").create(1)).unwrap_err().status().unwrap().as_u16() == 400);
+    let ids = |v: Vec<OrderedEntry>| v.into_iter().map(|e| format!("{}={}", e.id, e.value)).collect::<Vec<_>>();
+    let asc = collect!(board.entries(|l| l.max_page_size(2))).unwrap();
+    assert_eq!(ids(asc), ["Bo=-5", "Fi=-1", "Cy=0", "Ava=10", "Di=10", "Ed=55"]);
+    let desc = collect!(board.entries(|l| l.order(Order::Descending).max_page_size(4))).unwrap();
+    assert_eq!(ids(desc), ["Ed=55", "Ava=10", "Di=10", "Cy=0", "Fi=-1", "Bo=-5"]);
+    let zero_up = collect!(board.entries(|l| l.range(OrderedRange::new(Some(0), None).unwrap()))).unwrap();
+    assert_eq!(ids(zero_up), ["Cy=0", "Ava=10", "Di=10", "Ed=55"], "0 is a real bound");
+    let negatives = collect!(board.entries(|l| l.range(OrderedRange::new(None, Some(-1)).unwrap()).order(Order::Descending))).unwrap();
+    assert_eq!(ids(negatives), ["Fi=-1", "Bo=-5"]);
+    let band = collect!(board.entries(|l| l.range(OrderedRange::new(Some(-5), Some(0)).unwrap()).max_page_size(1))).unwrap();
+    assert_eq!(ids(band), ["Bo=-5", "Fi=-1", "Cy=0"]);
+    assert_eq!(run!(board.entry("Ava").get()).unwrap().value, 10);
+    assert_eq!(run!(board.entry("Ava").update(12)).unwrap().value, 12);
+    assert!(run!(board.entry("Zed").update(1)).unwrap_err().is_not_found());
+    assert_eq!(run!(board.entry("Zed").set(1)).unwrap().value, 1);
+    assert_eq!(run!(board.entry("Zed").increment(-3)).unwrap().value, -2);
+    assert_eq!(run!(board.entry("New").increment(7)).unwrap().value, 7);
+    run!(board.entry("Zed").delete()).unwrap();
+    assert!(run!(board.entry("Zed").get()).unwrap_err().is_not_found());
+    assert!(run!(board.entry("Zed").delete()).unwrap_err().is_not_found());
+    assert!(matches!(run!(board.entry("Big").set(1 << 60)), Err(Error::InvalidInput(_))), "beyond 2^53 is refused before sending");
+    assert!(matches!(run!(board.entry(&"x".repeat(64)).get()), Err(Error::InvalidInput(_))));
+    assert_eq!(run!(board.entry(&"x".repeat(63)).set(1)).unwrap().value, 1);
+    let other_scope = c.ordered_data_store("PlayerScores", "weekly");
+    assert!(collect!(other_scope.entries(|l| l)).unwrap().is_empty());
+});
