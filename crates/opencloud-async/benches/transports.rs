@@ -18,7 +18,10 @@ impl opencloud_async::Clock for EmuClock {
         self.0.clock.now()
     }
     fn sleep(&self, d: Duration) -> opencloud_async::BoxFuture<'_, ()> {
-        let target = jiff::Timestamp::from_microsecond(self.0.clock.now().as_microsecond() + d.as_micros() as i64).unwrap();
+        let target = jiff::Timestamp::from_microsecond(
+            self.0.clock.now().as_microsecond() + d.as_micros() as i64,
+        )
+        .unwrap();
         if self.0.clock.now() < target {
             self.0.clock.set(target);
         }
@@ -26,7 +29,12 @@ impl opencloud_async::Clock for EmuClock {
     }
 }
 
-async fn async_rate(c: &opencloud_async::Client, op: &str, concurrency: usize, total: usize) -> f64 {
+async fn async_rate(
+    c: &opencloud_async::Client,
+    op: &str,
+    concurrency: usize,
+    total: usize,
+) -> f64 {
     let store = c.data_store("Bench");
     let start = Instant::now();
     let failures = futures_util::stream::iter(0..total)
@@ -34,7 +42,11 @@ async fn async_rate(c: &opencloud_async::Client, op: &str, concurrency: usize, t
             let e = store.entry(&format!("k{}", i % KEYS));
             let op = op.to_string();
             async move {
-                if op == "get" { e.get().await.map(|_| ()) } else { e.set(&serde_json::json!({"n": i})).await.map(|_| ()) }
+                if op == "get" {
+                    e.get().await.map(|_| ())
+                } else {
+                    e.set(&serde_json::json!({"n": i})).await.map(|_| ())
+                }
             }
         })
         .buffer_unordered(concurrency)
@@ -45,7 +57,12 @@ async fn async_rate(c: &opencloud_async::Client, op: &str, concurrency: usize, t
     total as f64 / start.elapsed().as_secs_f64()
 }
 
-fn blocking_rate(c: &opencloud_blocking::Client, op: &str, concurrency: usize, total: usize) -> f64 {
+fn blocking_rate(
+    c: &opencloud_blocking::Client,
+    op: &str,
+    concurrency: usize,
+    total: usize,
+) -> f64 {
     let store = c.data_store("Bench");
     let start = Instant::now();
     std::thread::scope(|s| {
@@ -54,7 +71,12 @@ fn blocking_rate(c: &opencloud_blocking::Client, op: &str, concurrency: usize, t
             s.spawn(move || {
                 for i in (t..total).step_by(concurrency) {
                     let e = store.entry(&format!("k{}", i % KEYS));
-                    if op == "get" { e.get().map(|_| ()) } else { e.set(&serde_json::json!({"n": i})).map(|_| ()) }.unwrap();
+                    if op == "get" {
+                        e.get().map(|_| ())
+                    } else {
+                        e.set(&serde_json::json!({"n": i})).map(|_| ())
+                    }
+                    .unwrap();
                 }
             });
         }
@@ -66,21 +88,42 @@ fn blocking_rate(c: &opencloud_blocking::Client, op: &str, concurrency: usize, t
 async fn main() {
     let quick = std::env::args().any(|a| a == "--test");
     let total = if quick { 64 } else { 20_000 };
-    let em = Emulator::start(EmulatorConfig::unthrottled()).await.unwrap();
+    let em = Emulator::start(EmulatorConfig::unthrottled())
+        .await
+        .unwrap();
     let base = em.base_url();
-    let ac = opencloud_async::Client::builder().api_key(DEV_API_KEY).base_url(&base).universe(1).build().unwrap();
-    let bc = opencloud_blocking::Client::builder().api_key(DEV_API_KEY).base_url(&base).universe(1).build().unwrap();
+    let ac = opencloud_async::Client::builder()
+        .api_key(DEV_API_KEY)
+        .base_url(&base)
+        .universe(1)
+        .build()
+        .unwrap();
+    let bc = opencloud_blocking::Client::builder()
+        .api_key(DEV_API_KEY)
+        .base_url(&base)
+        .universe(1)
+        .build()
+        .unwrap();
     for i in 0..KEYS {
-        ac.data_store("Bench").entry(&format!("k{i}")).set(&0).await.unwrap();
+        ac.data_store("Bench")
+            .entry(&format!("k{i}"))
+            .set(&0)
+            .await
+            .unwrap();
     }
     println!("| transport | operation | concurrency | operations/s |");
     println!("|---|---|---|---|");
     for op in ["get", "set"] {
         for c in [1, 32] {
-            println!("| async (reqwest) | {op} | {c} | {:.0} |", async_rate(&ac, op, c, total).await);
+            println!(
+                "| async (reqwest) | {op} | {c} | {:.0} |",
+                async_rate(&ac, op, c, total).await
+            );
             let bc = bc.clone();
             let op2 = op.to_string();
-            let rate = tokio::task::spawn_blocking(move || blocking_rate(&bc, &op2, c, total)).await.unwrap();
+            let rate = tokio::task::spawn_blocking(move || blocking_rate(&bc, &op2, c, total))
+                .await
+                .unwrap();
             println!("| blocking (ureq) | {op} | {c} | {rate:.0} |");
         }
     }
@@ -89,14 +132,33 @@ async fn main() {
     // Share of a throttle budget: 2,000 writes at 100 writes/minute on the emulator's virtual
     // clock, with the client's limiter set to the same budget.
     let n = if quick { 200 } else { 2000 };
-    let limits = opencloud_async::RateLimits::unlimited()
-        .with(opencloud_async::ThrottleCategory::Write, opencloud_async::CategoryLimit { requests: 100, bytes: u64::MAX });
+    let limits = opencloud_async::RateLimits::unlimited().with(
+        opencloud_async::ThrottleCategory::Write,
+        opencloud_async::CategoryLimit {
+            requests: 100,
+            bytes: u64::MAX,
+        },
+    );
     let t0: jiff::Timestamp = "2024-01-01T00:00:00Z".parse().unwrap();
-    let em = Emulator::start(EmulatorConfig { throttle: true, limits: limits.clone(), frozen_at: Some(t0), ..EmulatorConfig::default() }).await.unwrap();
+    let em = Emulator::start(EmulatorConfig {
+        throttle: true,
+        limits: limits.clone(),
+        frozen_at: Some(t0),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
     for concurrency in [1, 16] {
         em.app().reset().unwrap();
         em.app().clock.set(t0);
-        let c = opencloud_async::Client::builder().api_key(DEV_API_KEY).base_url(em.base_url()).universe(1).rate_limits(limits.clone()).clock(EmuClock(em.app().clone())).build().unwrap();
+        let c = opencloud_async::Client::builder()
+            .api_key(DEV_API_KEY)
+            .base_url(em.base_url())
+            .universe(1)
+            .rate_limits(limits.clone())
+            .clock(EmuClock(em.app().clone()))
+            .build()
+            .unwrap();
         let store = c.data_store("Budget");
         let failures = futures_util::stream::iter(0..n)
             .map(|i| {
@@ -108,7 +170,12 @@ async fn main() {
             .count()
             .await;
         let minutes = (em.app().clock.now().as_microsecond() - t0.as_microsecond()) as f64 / 60e6;
-        let throttled = em.app().requests().iter().filter(|r| r.status == 429).count();
+        let throttled = em
+            .app()
+            .requests()
+            .iter()
+            .filter(|r| r.status == 429)
+            .count();
         // The first 100 go at once; the rest need (n - 100) / 100 minutes at full budget.
         let ideal = (n as f64 - 100.0) / 100.0;
         println!(

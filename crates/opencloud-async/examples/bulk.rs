@@ -12,8 +12,13 @@ use serde_json::json;
 
 #[tokio::main]
 async fn main() -> Result<(), opencloud_async::Error> {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
-    let client = Client::builder_from_env().rate_limits(RateLimits::unlimited()).build()?;
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2000);
+    let client = Client::builder_from_env()
+        .rate_limits(RateLimits::unlimited())
+        .build()?;
     let store = client.data_store("BulkExample");
     let started = std::time::Instant::now();
     let failures = futures_util::stream::iter(0..n)
@@ -25,7 +30,13 @@ async fn main() -> Result<(), opencloud_async::Error> {
         .filter(|r| std::future::ready(r.is_err()))
         .count()
         .await;
-    let listed = store.entries(|l| l.max_page_size(256)).try_fold(0usize, |n, _| async move { Ok(n + 1) }).await?;
-    println!("wrote {n} entries in {:.2?} with {failures} failures; {listed} listed", started.elapsed());
+    let listed = store
+        .entries(|l| l.max_page_size(256))
+        .try_fold(0usize, |n, _| async move { Ok(n + 1) })
+        .await?;
+    println!(
+        "wrote {n} entries in {:.2?} with {failures} failures; {listed} listed",
+        started.elapsed()
+    );
     Ok(())
 }

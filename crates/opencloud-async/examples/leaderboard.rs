@@ -18,11 +18,17 @@ async fn main() -> Result<(), opencloud_async::Error> {
     }
     board.entry("Bo").increment(30).await?;
     println!("rank  player  score");
-    let top: Vec<_> = board.entries(|l| l.order(Order::Descending).max_page_size(10)).try_collect().await?;
+    let top: Vec<_> = board
+        .entries(|l| l.order(Order::Descending).max_page_size(10))
+        .try_collect()
+        .await?;
     for (rank, e) in top.iter().enumerate() {
         println!("{:>4}  {:<6}  {:>5}", rank + 1, e.id, e.value);
     }
-    let over_100: Vec<_> = board.entries(|l| l.range(OrderedRange::new(Some(100), None).unwrap())).try_collect().await?;
+    let over_100: Vec<_> = board
+        .entries(|l| l.range(OrderedRange::new(Some(100), None).unwrap()))
+        .try_collect()
+        .await?;
     println!("{} players scored 100 or more", over_100.len());
     Ok(())
 }

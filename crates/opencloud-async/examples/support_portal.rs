@@ -16,12 +16,24 @@ async fn main() -> Result<(), opencloud_async::Error> {
     let client = Client::from_env()?;
     let inventory = client.data_store("Inventory");
     // Seed a few users if the store is empty (a fresh emulator).
-    if inventory.entries(|l| l.max_page_size(1)).try_next().await?.is_none() {
+    if inventory
+        .entries(|l| l.max_page_size(1))
+        .try_next()
+        .await?
+        .is_none()
+    {
         for i in 1..=5 {
-            inventory.entry(&format!("user_{i}")).set(&json!({"currency": i * 100, "items": ["sword"]})).await?;
+            inventory
+                .entry(&format!("user_{i}"))
+                .set(&json!({"currency": i * 100, "items": ["sword"]}))
+                .await?;
         }
     }
-    let keys: Vec<String> = inventory.entries(|l| l.max_page_size(100)).map_ok(|e| e.id).try_collect().await?;
+    let keys: Vec<String> = inventory
+        .entries(|l| l.max_page_size(100))
+        .map_ok(|e| e.id)
+        .try_collect()
+        .await?;
     println!("{} users in Inventory", keys.len());
     for key in &keys {
         let updated = inventory
@@ -32,7 +44,10 @@ async fn main() -> Result<(), opencloud_async::Error> {
                 v
             })
             .await?;
-        println!("{key}: currency now {}", updated.value.unwrap_or_default()["currency"]);
+        println!(
+            "{key}: currency now {}",
+            updated.value.unwrap_or_default()["currency"]
+        );
     }
     Ok(())
 }

@@ -2,8 +2,14 @@
 
 use opencloud_async::{HttpClient, ReqwestClient, TransportError, TransportErrorKind, http};
 
-fn send(_base: &str, req: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+fn send(
+    _base: &str,
+    req: http::Request<Vec<u8>>,
+) -> Result<http::Response<Vec<u8>>, TransportError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let client = ReqwestClient::new(std::time::Duration::from_secs(30)).unwrap();
     rt.block_on(client.call(req))
 }

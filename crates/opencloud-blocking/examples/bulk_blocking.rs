@@ -11,8 +11,13 @@ use opencloud_blocking::{Client, RateLimits};
 use serde_json::json;
 
 fn main() -> Result<(), opencloud_blocking::Error> {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
-    let client = Client::builder_from_env().rate_limits(RateLimits::unlimited()).build()?;
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2000);
+    let client = Client::builder_from_env()
+        .rate_limits(RateLimits::unlimited())
+        .build()?;
     let store = client.data_store("BulkExample");
     let failures = AtomicUsize::new(0);
     let started = std::time::Instant::now();
@@ -30,6 +35,10 @@ fn main() -> Result<(), opencloud_blocking::Error> {
         }
     });
     let listed = store.entries(|l| l.max_page_size(256)).count();
-    println!("wrote {n} entries in {:.2?} with {} failures; {listed} listed", started.elapsed(), failures.load(Ordering::Relaxed));
+    println!(
+        "wrote {n} entries in {:.2?} with {} failures; {listed} listed",
+        started.elapsed(),
+        failures.load(Ordering::Relaxed)
+    );
     Ok(())
 }

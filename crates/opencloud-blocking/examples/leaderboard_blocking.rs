@@ -15,7 +15,10 @@ fn main() -> Result<(), opencloud_blocking::Error> {
     }
     board.entry("Bo").increment(30)?;
     println!("rank  player  score");
-    for (rank, e) in board.entries(|l| l.order(Order::Descending).max_page_size(10)).enumerate() {
+    for (rank, e) in board
+        .entries(|l| l.order(Order::Descending).max_page_size(10))
+        .enumerate()
+    {
         let e = e?;
         println!("{:>4}  {:<6}  {:>5}", rank + 1, e.id, e.value);
     }

@@ -12,12 +12,22 @@ use serde_json::{Value, json};
 fn main() -> Result<(), opencloud_blocking::Error> {
     let client = Client::from_env()?;
     let inventory = client.data_store("Inventory");
-    if inventory.entries(|l| l.max_page_size(1)).next().transpose()?.is_none() {
+    if inventory
+        .entries(|l| l.max_page_size(1))
+        .next()
+        .transpose()?
+        .is_none()
+    {
         for i in 1..=5 {
-            inventory.entry(&format!("user_{i}")).set(&json!({"currency": i * 100, "items": ["sword"]}))?;
+            inventory
+                .entry(&format!("user_{i}"))
+                .set(&json!({"currency": i * 100, "items": ["sword"]}))?;
         }
     }
-    let keys: Vec<String> = inventory.entries(|l| l.max_page_size(100)).map(|e| e.map(|e| e.id)).collect::<Result<_, _>>()?;
+    let keys: Vec<String> = inventory
+        .entries(|l| l.max_page_size(100))
+        .map(|e| e.map(|e| e.id))
+        .collect::<Result<_, _>>()?;
     println!("{} users in Inventory", keys.len());
     for key in &keys {
         let updated = inventory.entry(key).update_with(|v: Option<Value>| {
@@ -25,7 +35,10 @@ fn main() -> Result<(), opencloud_blocking::Error> {
             v["currency"] = json!(v["currency"].as_i64().unwrap_or(0) + 10);
             v
         })?;
-        println!("{key}: currency now {}", updated.value.unwrap_or_default()["currency"]);
+        println!(
+            "{key}: currency now {}",
+            updated.value.unwrap_or_default()["currency"]
+        );
     }
     Ok(())
 }

@@ -55,6 +55,8 @@ mod ureq_adapter {
                 .max_redirects(0)
                 .timeout_global(Some(timeout))
                 .allow_non_standard_methods(true)
+                .max_idle_connections(256)
+                .max_idle_connections_per_host(256)
                 .build();
             Self(config.into())
         }

@@ -2,7 +2,10 @@
 
 use opencloud_blocking::{HttpClient, TransportError, TransportErrorKind, UreqClient, http};
 
-fn send(_base: &str, req: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
+fn send(
+    _base: &str,
+    req: http::Request<Vec<u8>>,
+) -> Result<http::Response<Vec<u8>>, TransportError> {
     UreqClient::new(std::time::Duration::from_secs(30)).call(req)
 }
 

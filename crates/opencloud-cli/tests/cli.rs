@@ -1,0 +1,668 @@
+//! The `opencloud` binary against an in-process emulator: every command, bulk round trips,
+//! errors people can act on.
+
+use assert_cmd::Command;
+use opencloud_blocking::Client;
+use opencloud_emulator::{BackgroundEmulator, DEV_API_KEY, EmulatorConfig, KeyConfig};
+use serde_json::Value;
+
+struct Env {
+    em: BackgroundEmulator,
+}
+
+impl Env {
+    fn new() -> Self {
+        Self::with(EmulatorConfig::unthrottled())
+    }
+    fn with(config: EmulatorConfig) -> Self {
+        Self {
+            em: BackgroundEmulator::start(config).unwrap(),
+        }
+    }
+    /// `opencloud` pointed at the emulator, with a clean environment.
+    fn cmd(&self) -> Command {
+        self.cmd_with_key(DEV_API_KEY)
+    }
+    fn cmd_with_key(&self, key: &str) -> Command {
+        let mut c = Command::cargo_bin("opencloud").unwrap();
+        c.env_remove("OPENCLOUD_API_KEY")
+            .env_remove("OPENCLOUD_UNIVERSE_ID")
+            .env_remove("OPENCLOUD_BASE_URL");
+        c.args([
+            "--base-url",
+            self.em.base_url(),
+            "--api-key",
+            key,
+            "--universe",
+            "1",
+        ]);
+        c
+    }
+    fn run(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+    fn client(&self) -> Client {
+        Client::builder()
+            .api_key(DEV_API_KEY)
+            .base_url(self.em.base_url())
+            .universe(1)
+            .build()
+            .unwrap()
+    }
+}
+
+fn json_lines(s: &str) -> Vec<Value> {
+    s.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn every_entries_and_datastores_command() {
+    let env = Env::new();
+    let created = env.run(&[
+        "--output",
+        "json",
+        "entries",
+        "create",
+        "--data-store",
+        "Inv",
+        "user_1",
+        r#"{"currency":5}"#,
+        "--user",
+        "7",
+        "--attributes",
+        r#"{"v":1}"#,
+    ]);
+    let created: Value = serde_json::from_str(&created).unwrap();
+    assert_eq!(created["users"], serde_json::json!(["users/7"]));
+    assert_eq!(
+        env.run(&["entries", "get", "--data-store", "Inv", "user_1"])
+            .trim(),
+        "{\n  \"currency\": 5\n}"
+    );
+    let etag = created["etag"].as_str().unwrap();
+    env.run(&[
+        "entries",
+        "update",
+        "--data-store",
+        "Inv",
+        "user_1",
+        r#"{"currency":6}"#,
+        "--etag",
+        etag,
+    ]);
+    let stale = env
+        .cmd()
+        .args([
+            "entries",
+            "update",
+            "--data-store",
+            "Inv",
+            "user_1",
+            "1",
+            "--etag",
+            etag,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(stale.status.code(), Some(6), "a stale etag is refused");
+    env.run(&[
+        "entries",
+        "update",
+        "--data-store",
+        "Inv",
+        "--scope",
+        "s2",
+        "other",
+        "\"text\"",
+        "--allow-missing",
+    ]);
+    assert!(
+        env.run(&[
+            "--output",
+            "json",
+            "entries",
+            "increment",
+            "--data-store",
+            "Inv",
+            "n",
+            "-3"
+        ])
+        .contains("\"value\":-3")
+    );
+    let listed = json_lines(&env.run(&[
+        "--output",
+        "json",
+        "entries",
+        "list",
+        "--data-store",
+        "Inv",
+        "--all-scopes",
+    ]));
+    let keys: Vec<(String, String)> = listed
+        .iter()
+        .map(|v| {
+            (
+                v["scope"].as_str().unwrap().into(),
+                v["key"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("global".into(), "n".into()),
+            ("global".into(), "user_1".into()),
+            ("s2".into(), "other".into())
+        ]
+    );
+    let table = env.run(&["entries", "list", "--data-store", "Inv", "--prefix", "user"]);
+    assert_eq!(table.lines().count(), 2, "{table}");
+    let revs = json_lines(&env.run(&[
+        "--output",
+        "json",
+        "entries",
+        "revisions",
+        "--data-store",
+        "Inv",
+        "user_1",
+    ]));
+    assert_eq!(revs.len(), 2);
+    let first = revs[0]["revisionId"].as_str().unwrap();
+    assert!(
+        env.run(&[
+            "entries",
+            "get",
+            "--data-store",
+            "Inv",
+            "user_1",
+            "--revision",
+            first
+        ])
+        .contains("5")
+    );
+    let now = jiff::Timestamp::now().to_string();
+    assert!(
+        env.run(&[
+            "entries",
+            "get",
+            "--data-store",
+            "Inv",
+            "user_1",
+            "--as-of",
+            &now
+        ])
+        .contains("6")
+    );
+    env.run(&["entries", "delete", "--data-store", "Inv", "user_1"]);
+    let gone = env
+        .cmd()
+        .args(["entries", "get", "--data-store", "Inv", "user_1"])
+        .output()
+        .unwrap();
+    assert_eq!(gone.status.code(), Some(4));
+    // Data stores.
+    let stores = json_lines(&env.run(&["--output", "json", "datastores", "list"]));
+    assert_eq!(stores[0]["id"], "Inv");
+    assert!(
+        env.run(&["datastores", "delete", "Inv"])
+            .contains("scheduled for deletion")
+    );
+    assert!(
+        env.run(&["datastores", "list"]).lines().count() == 1,
+        "only the header"
+    );
+    assert!(
+        env.run(&["datastores", "list", "--show-deleted"])
+            .contains("DELETED")
+    );
+    assert!(
+        env.run(&["datastores", "undelete", "Inv"])
+            .contains("restored")
+    );
+    assert!(
+        env.run(&["datastores", "snapshot"])
+            .contains("snapshot taken")
+    );
+    assert!(
+        env.run(&["datastores", "snapshot"])
+            .contains("already taken today")
+    );
+}
+
+#[test]
+fn every_ordered_command() {
+    let env = Env::new();
+    for (id, v) in [("Ava", "10"), ("Bo", "-5"), ("Cy", "0"), ("Di", "55")] {
+        env.run(&["ordered", "create", "--data-store", "Scores", id, v]);
+    }
+    let desc = env.run(&["ordered", "list", "--data-store", "Scores", "--desc"]);
+    let ids: Vec<&str> = desc
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(ids, ["Di", "Ava", "Cy", "Bo"]);
+    let bounded = json_lines(&env.run(&[
+        "--output",
+        "json",
+        "ordered",
+        "list",
+        "--data-store",
+        "Scores",
+        "--min",
+        "0",
+        "--max",
+        "10",
+    ]));
+    assert_eq!(
+        bounded
+            .iter()
+            .map(|v| v["id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["Cy", "Ava"],
+        "0 is a real bound"
+    );
+    let neg = json_lines(&env.run(&[
+        "--output",
+        "json",
+        "ordered",
+        "list",
+        "--data-store",
+        "Scores",
+        "--max",
+        "-1",
+    ]));
+    assert_eq!(neg.len(), 1);
+    assert!(
+        env.run(&["ordered", "get", "--data-store", "Scores", "Ava"])
+            .contains("10")
+    );
+    assert!(
+        env.run(&["ordered", "update", "--data-store", "Scores", "Ava", "12"])
+            .contains("12")
+    );
+    assert!(
+        env.run(&[
+            "ordered",
+            "update",
+            "--data-store",
+            "Scores",
+            "New",
+            "1",
+            "--allow-missing"
+        ])
+        .contains("New")
+    );
+    assert!(
+        env.run(&[
+            "ordered",
+            "increment",
+            "--data-store",
+            "Scores",
+            "Ava",
+            "-2"
+        ])
+        .contains("10")
+    );
+    env.run(&["ordered", "delete", "--data-store", "Scores", "Ava"]);
+    assert_eq!(
+        env.cmd()
+            .args(["ordered", "get", "--data-store", "Scores", "Ava"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(4)
+    );
+    assert_eq!(
+        env.run(&["ordered", "list", "--data-store", "Scores", "--limit", "2"])
+            .lines()
+            .count(),
+        3
+    );
+}
+
+fn strip_times(v: &mut Value) {
+    for f in ["revisionId", "createTime", "revisionCreateTime"] {
+        v.as_object_mut().unwrap().remove(f);
+    }
+}
+
+#[test]
+fn export_ten_thousand_entries_import_them_elsewhere_and_compare() {
+    let env = Env::new();
+    let c = env.client();
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let c = c.clone();
+            s.spawn(move || {
+                for i in (t..10_000).step_by(8) {
+                    let scope = if i % 10 == 0 { "vip" } else { "global" };
+                    let e = c
+                        .data_store("Source")
+                        .scope(scope)
+                        .entry(&format!("user_{i:05}"));
+                    e.create_with(
+                        opencloud_blocking::EntryWrite::new(
+                            serde_json::json!({"i": i, "name": format!("player {i}")}),
+                        )
+                        .users([opencloud_blocking::UserId(i as u64)]),
+                    )
+                    .unwrap();
+                }
+            });
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("oc-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("source.jsonl");
+    let out = env
+        .cmd()
+        .args(["export", "--data-store", "Source", "--all-scopes", "-f"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("exported 10000 entries"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = env
+        .cmd()
+        .args(["import", "--data-store", "Copy", "--mode", "create"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let copy = env.run(&["export", "--data-store", "Copy", "--all-scopes"]);
+    let mut a = json_lines(&std::fs::read_to_string(&file).unwrap());
+    let mut b = json_lines(&copy);
+    assert_eq!(a.len(), 10_000);
+    a.iter_mut().chain(b.iter_mut()).for_each(strip_times);
+    assert!(a == b, "the copy differs from the source");
+    assert_eq!(a.iter().filter(|v| v["scope"] == "vip").count(), 1000);
+    // Importing in create mode again fails for every entry, each reported, exit code 8.
+    let small = dir.join("small.jsonl");
+    std::fs::write(
+        &small,
+        a[..3]
+            .iter()
+            .map(|v| v.to_string() + "\n")
+            .collect::<String>()
+            + "not json\n",
+    )
+    .unwrap();
+    let out = env
+        .cmd()
+        .args(["import", "--data-store", "Copy", "--mode", "create"])
+        .arg(&small)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(8));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("failed: scope").count(), 4, "{stderr}");
+    assert!(
+        stderr.contains(a[0]["key"].as_str().unwrap()),
+        "failures name their key: {stderr}"
+    );
+    // A dry run writes nothing.
+    let out = env
+        .cmd()
+        .args(["import", "--data-store", "Dry", "--dry-run"])
+        .arg(&small)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(8), "the bad line is still reported");
+    assert!(
+        env.client()
+            .data_store("Dry")
+            .entry(a[0]["key"].as_str().unwrap())
+            .get()
+            .unwrap_err()
+            .is_not_found()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn migrate_pipes_every_entry_through_a_transform() {
+    let env = Env::new();
+    let c = env.client();
+    for i in 0..30 {
+        c.data_store("Profiles")
+            .entry(&format!("p{i:02}"))
+            .set(&serde_json::json!({"schema": 1, "coins": i}))
+            .unwrap();
+    }
+    let out = env
+        .cmd()
+        .args([
+            "migrate",
+            "--data-store",
+            "Profiles",
+            "--to",
+            "ProfilesV2",
+            "--transform",
+            r#"sed 's/"schema":1/"schema":2/'"#,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for i in 0..30 {
+        let v: Value = c
+            .data_store("ProfilesV2")
+            .entry(&format!("p{i:02}"))
+            .get_json()
+            .unwrap();
+        assert_eq!(v, serde_json::json!({"schema": 2, "coins": i}));
+    }
+    // Dry run: transforms, writes nothing. A transform that skips (null) is counted, not lost.
+    let out = env
+        .cmd()
+        .args([
+            "migrate",
+            "--data-store",
+            "Profiles",
+            "--to",
+            "Nowhere",
+            "--dry-run",
+            "--transform",
+            "sed 's/.*/null/'",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("30 skipped"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A transform that answers garbage fails each entry by key.
+    let out = env
+        .cmd()
+        .args([
+            "migrate",
+            "--data-store",
+            "Profiles",
+            "--to",
+            "Bad",
+            "--transform",
+            "sed 's/.*/oops/'",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(8));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("key \"p00\""));
+}
+
+#[test]
+fn errors_say_what_was_sent_and_what_to_do() {
+    let keys = vec![
+        KeyConfig {
+            scopes: vec!["universe-datastores.objects:list".into()],
+            ..KeyConfig::full_access("reader")
+        },
+        KeyConfig::full_access(DEV_API_KEY),
+    ];
+    let env = Env::with(EmulatorConfig {
+        keys,
+        ..EmulatorConfig::unthrottled()
+    });
+    let out = env
+        .cmd_with_key("reader")
+        .args(["entries", "get", "--data-store", "Inv", "k"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("403") && err.contains("PERMISSION_DENIED"),
+        "{err}"
+    );
+    assert!(err.contains("sent: GET http://127.0.0.1:"), "{err}");
+    assert!(
+        err.contains("hint: the API key needs the scope universe-datastores.objects:read"),
+        "{err}"
+    );
+    assert!(!err.contains("reader"), "the key is never printed: {err}");
+    let out = env
+        .cmd()
+        .args(["entries", "get", "--data-store", "Inv", "missing"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NOT_FOUND"));
+    let out = env
+        .cmd_with_key("wrong")
+        .args(["datastores", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("check the API key"));
+    let out = env
+        .cmd()
+        .args(["entries", "get", "--data-store", &"d".repeat(51), "k"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "invalid input, nothing sent");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("sent:"));
+}
+
+#[test]
+fn embedded_emulator_is_the_default_and_says_so() {
+    let dir = std::env::temp_dir().join(format!("oc-embedded-{}", std::process::id()));
+    let cmd = || {
+        let mut c = Command::cargo_bin("opencloud").unwrap();
+        c.env_remove("OPENCLOUD_API_KEY")
+            .env_remove("OPENCLOUD_UNIVERSE_ID")
+            .env_remove("OPENCLOUD_BASE_URL")
+            .env("OPENCLOUD_EMULATOR_DIR", &dir);
+        c
+    };
+    let out = cmd()
+        .args([
+            "entries",
+            "increment",
+            "--data-store",
+            "Local",
+            "visits",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("using the local emulator"));
+    // The data persists across invocations.
+    let out = cmd()
+        .args([
+            "-q",
+            "entries",
+            "increment",
+            "--data-store",
+            "Local",
+            "visits",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2");
+    assert!(out.stderr.is_empty(), "--quiet silences the note");
+    let out = cmd()
+        .args(["--base-url", "http://127.0.0.1:1", "datastores", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a base URL without a key is refused"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn demo_and_completions() {
+    let out = Command::cargo_bin("opencloud")
+        .unwrap()
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("page 3: 5 entries"), "{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with("user_")).count(), 25);
+    for line in text.lines().filter(|l| l.starts_with("user_")) {
+        let cols: Vec<i64> = line
+            .split_whitespace()
+            .skip(1)
+            .map(|c| c.parse().unwrap())
+            .collect();
+        assert_eq!(cols[1], cols[0] + 10, "{line}");
+    }
+    let ranks: Vec<i64> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("rank"))
+        .skip(1)
+        .take(4)
+        .map(|l| l.split_whitespace().nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ranks.len(), 4);
+    assert!(
+        ranks.windows(2).all(|w| w[0] >= w[1]),
+        "highest first: {ranks:?}"
+    );
+    let out = Command::cargo_bin("opencloud")
+        .unwrap()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("opencloud"));
+}
