@@ -44,3 +44,8 @@ pub use opencloud_core::*;
 #[cfg(feature = "reqwest")]
 pub use transport::ReqwestClient;
 pub use transport::{BoxFuture, HttpClient};
+
+/// The README's examples, compiled and run as doc tests so they cannot go stale.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -235,3 +235,38 @@ async fn a_closure_is_a_transport() {
         "https://apis.roblox.com/cloud/v2/universes/9/data-stores/D/entries/x"
     );
 }
+
+#[tokio::test]
+async fn a_stream_stops_after_an_error() {
+    let env = Env::new(EmulatorConfig::unthrottled()).await;
+    let c = env.client(|b| b);
+    let store = c.data_store("Stops");
+    for i in 0..5 {
+        store.entry(&format!("k{i}")).set(&i).await.unwrap();
+    }
+    let mut pages = Box::pin(c.pages(store.list().unwrap().max_page_size(2)));
+    let first = pages.next().await.unwrap().unwrap();
+    assert_eq!(first.data_store_entries.len(), 2);
+    env.app().inject(opencloud_emulator::Fault::status(
+        Some("GET"),
+        "*/entries",
+        403,
+    ));
+    assert_eq!(
+        pages
+            .next()
+            .await
+            .unwrap()
+            .unwrap_err()
+            .status()
+            .unwrap()
+            .as_u16(),
+        403
+    );
+    assert!(pages.next().await.is_none(), "no request after an error");
+    // Resume from the token of the failed page.
+    let mut op = store.list().unwrap().max_page_size(2);
+    op.page_token = Some(PageToken::new(first.next_page_token.unwrap()).unwrap());
+    let rest: Vec<String> = c.items(op).map_ok(|e| e.id).try_collect().await.unwrap();
+    assert_eq!(rest, ["k2", "k3", "k4"]);
+}
