@@ -13,10 +13,15 @@ use opencloud_async::{Client, Order, OrderedRange};
 async fn main() -> Result<(), opencloud_async::Error> {
     let client = Client::from_env()?;
     let board = client.ordered_data_store("PlayerScores", "global");
-    for (player, score) in [("Ava", 120), ("Bo", 95), ("Cy", 310), ("Di", 95)] {
+    for (player, score) in [
+        ("Ragdoll", 42),
+        ("Balinese", 17),
+        ("Tabby", 50),
+        ("Siamese", 17),
+    ] {
         board.entry(player).set(score).await?;
     }
-    board.entry("Bo").increment(30).await?;
+    board.entry("Balinese").increment(30).await?;
     println!("rank  player  score");
     let top: Vec<_> = board
         .entries(|l| l.order(Order::Descending).max_page_size(10))
@@ -25,10 +30,10 @@ async fn main() -> Result<(), opencloud_async::Error> {
     for (rank, e) in top.iter().enumerate() {
         println!("{:>4}  {:<6}  {:>5}", rank + 1, e.id, e.value);
     }
-    let over_100: Vec<_> = board
-        .entries(|l| l.range(OrderedRange::new(Some(100), None).unwrap()))
+    let at_least_40: Vec<_> = board
+        .entries(|l| l.range(OrderedRange::new(Some(40), None).unwrap()))
         .try_collect()
         .await?;
-    println!("{} players scored 100 or more", over_100.len());
+    println!("{} players scored 40 or more", at_least_40.len());
     Ok(())
 }

@@ -270,3 +270,32 @@ async fn a_stream_stops_after_an_error() {
     let rest: Vec<String> = c.items(op).map_ok(|e| e.id).try_collect().await.unwrap();
     assert_eq!(rest, ["k2", "k3", "k4"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_request_does_not_leak_its_rate_budget_slot() {
+    let t0: jiff::Timestamp = "2024-01-01T00:00:00Z".parse().unwrap();
+    let env = Env::new(EmulatorConfig {
+        frozen_at: Some(t0),
+        ..EmulatorConfig::unthrottled()
+    })
+    .await;
+    let c = env.client(|b| b.rate_limits(write_budget(2)));
+    let store = c.data_store("Cancel");
+    // The first write hangs in the emulator (real time) and the caller gives up on it.
+    env.app().inject(opencloud_emulator::Fault {
+        delay_ms: 2_000,
+        ..opencloud_emulator::Fault::status(Some("PATCH"), "*", 200)
+    });
+    let cancelled =
+        tokio::time::timeout(Duration::from_millis(100), store.entry("slow").set(&1)).await;
+    assert!(cancelled.is_err(), "the request was cancelled");
+    // Two more writes: one fits the budget at once, the other waits for the cancelled one's
+    // slot, which was settled when it was dropped: about a minute, not the 10-minute safety net.
+    store.entry("a").set(&1).await.unwrap();
+    store.entry("b").set(&2).await.unwrap();
+    let waited = env.app().clock.now().as_second() - t0.as_second();
+    assert!(
+        (59..=120).contains(&waited),
+        "waited {waited} virtual seconds"
+    );
+}

@@ -10,10 +10,15 @@ use opencloud_blocking::{Client, Order};
 fn main() -> Result<(), opencloud_blocking::Error> {
     let client = Client::from_env()?;
     let board = client.ordered_data_store("PlayerScores", "global");
-    for (player, score) in [("Ava", 120), ("Bo", 95), ("Cy", 310), ("Di", 95)] {
+    for (player, score) in [
+        ("Ragdoll", 42),
+        ("Balinese", 17),
+        ("Tabby", 50),
+        ("Siamese", 17),
+    ] {
         board.entry(player).set(score)?;
     }
-    board.entry("Bo").increment(30)?;
+    board.entry("Balinese").increment(30)?;
     println!("rank  player  score");
     for (rank, e) in board
         .entries(|l| l.order(Order::Descending).max_page_size(10))

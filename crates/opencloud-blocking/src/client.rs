@@ -1,45 +1,34 @@
-//! The client: configuration, the send loop, paging streams and the rate limiter.
+//! The client: configuration, the send loop, paging iterators and the rate limiter.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use opencloud_core::http::Response;
 use opencloud_core::{
-    ApiKey, Call, Config, Error, InvalidInput, JitterSource, ListDataStores, Operation, Page,
-    PagedOperation, Pager, RateBudget, RateLimits, Reservation, RetryPolicy, SnapshotDataStores,
-    SnapshotResult, Step, ThrottleCategory, UniverseId,
+    Call, ClientSettings, Config, Error, InvalidInput, JitterSource, ListDataStores, Operation,
+    Page, PagedOperation, Pager, RateBudget, RateLimits, Reservation, Resolved, RetryPolicy,
+    SnapshotDataStores, SnapshotResult, Step, ThrottleCategory, UniverseId,
 };
 
 use crate::clock::{Clock, SystemClock};
 use crate::handles::{DataStoreHandle, OrderedStoreHandle};
 use crate::transport::HttpClient;
 
-/// Environment variable holding the API key.
-pub const ENV_API_KEY: &str = "OPENCLOUD_API_KEY";
-/// Environment variable holding the base URL (the emulator's, for instance).
-pub const ENV_BASE_URL: &str = "OPENCLOUD_BASE_URL";
-/// Environment variable holding the default universe id.
-pub const ENV_UNIVERSE_ID: &str = "OPENCLOUD_UNIVERSE_ID";
+pub use opencloud_core::{ENV_API_KEY, ENV_BASE_URL, ENV_UNIVERSE_ID};
 
-/// Builds a [`Client`].
+/// Builds a [`Client`]. The settings themselves are the core's [`ClientSettings`], shared with
+/// the other transport; this adds the HTTP stack and the clock.
 pub struct ClientBuilder {
-    api_key: Option<String>,
-    base_url: Option<String>,
-    insecure_http: bool,
-    universe: Option<String>,
-    timeout: Duration,
-    retry: RetryPolicy,
-    limits: Option<RateLimits>,
+    settings: ClientSettings,
     http: Option<Arc<dyn HttpClient>>,
     clock: Arc<dyn Clock>,
-    update_attempts: u32,
 }
 
 impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
-            .field("universe", &self.universe)
+            .field("base_url", &self.settings.base_url)
+            .field("universe", &self.settings.universe)
             .finish_non_exhaustive()
     }
 }
@@ -47,16 +36,9 @@ impl std::fmt::Debug for ClientBuilder {
 impl Default for ClientBuilder {
     fn default() -> Self {
         Self {
-            api_key: None,
-            base_url: None,
-            insecure_http: false,
-            universe: None,
-            timeout: Duration::from_secs(30),
-            retry: RetryPolicy::default(),
-            limits: None,
+            settings: ClientSettings::default(),
             http: None,
             clock: Arc::new(SystemClock),
-            update_attempts: 100,
         }
     }
 }
@@ -64,39 +46,39 @@ impl Default for ClientBuilder {
 impl ClientBuilder {
     /// The API key (required).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
+        self.settings.api_key = Some(key.into());
         self
     }
     /// The base URL; `https://apis.roblox.com` by default. The key goes over plain `http` only to
     /// loopback hosts unless [`ClientBuilder::allow_insecure_http`] is set.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
+        self.settings.base_url = Some(url.into());
         self
     }
     /// Allows sending the key over plain `http` to hosts that are not loopback.
     pub fn allow_insecure_http(mut self) -> Self {
-        self.insecure_http = true;
+        self.settings.allow_insecure_http = true;
         self
     }
     /// The universe that handles use by default.
     pub fn universe(mut self, universe: impl ToString) -> Self {
-        self.universe = Some(universe.to_string());
+        self.settings.universe = Some(universe.to_string());
         self
     }
     /// The timeout of one attempt (default 30 s; only for the built-in transport).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.settings.timeout = timeout;
         self
     }
     /// How to retry (default: [`RetryPolicy::default`]).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
+        self.settings.retry = policy;
         self
     }
     /// Limits requests and bytes per universe on the client side, so bulk jobs stay under the
     /// service's budget instead of tripping 429. Clones of the client share the limiter.
     pub fn rate_limits(mut self, limits: RateLimits) -> Self {
-        self.limits = Some(limits);
+        self.settings.rate_limits = Some(limits);
         self
     }
     /// Sends requests through your own HTTP stack.
@@ -112,31 +94,18 @@ impl ClientBuilder {
     /// How many read-modify-write rounds [`EntryHandle::update_with`](crate::EntryHandle::update_with)
     /// tries before giving up (default 100).
     pub fn update_attempts(mut self, attempts: u32) -> Self {
-        self.update_attempts = attempts.max(1);
+        self.settings.update_attempts = attempts.max(1);
         self
     }
 
     /// Builds the client.
     pub fn build(self) -> Result<Client, Error> {
-        let key = self.api_key.ok_or_else(|| {
-            InvalidInput::new(
-                "api_key",
-                format!("is required (set it on the builder or in {ENV_API_KEY})"),
-            )
-        })?;
-        let mut config = Config::new(ApiKey::new(key)?);
-        if let Some(url) = &self.base_url {
-            config = if self.insecure_http {
-                config.with_base_url_insecure(url)?
-            } else {
-                config.with_base_url(url)?
-            };
-        }
-        let universe = self.universe.map(UniverseId::new).transpose()?;
+        let s = self.settings;
+        let Resolved { config, universe } = s.resolve()?;
         let http: Arc<dyn HttpClient> = match self.http {
             Some(h) => h,
             #[cfg(feature = "ureq")]
-            None => Arc::new(crate::transport::UreqClient::new(self.timeout)),
+            None => Arc::new(crate::transport::UreqClient::new(s.timeout)),
             #[cfg(not(feature = "ureq"))]
             None => {
                 return Err(InvalidInput::new(
@@ -154,10 +123,10 @@ impl ClientBuilder {
                 universe,
                 http,
                 clock: self.clock,
-                retry: self.retry,
-                limiter: self.limits.map(|l| Mutex::new(RateBudget::new(l))),
+                retry: s.retry,
+                limiter: s.rate_limits.map(|l| Mutex::new(RateBudget::new(l))),
                 jitter: Mutex::new(JitterSource::new(seed)),
-                update_attempts: self.update_attempts,
+                update_attempts: s.update_attempts,
             }),
         })
     }
@@ -178,8 +147,8 @@ pub(crate) struct Inner {
 /// rate limiter.
 ///
 /// ```no_run
-/// # fn demo() -> Result<(), opencloud_async::Error> {
-/// let client = opencloud_async::Client::from_env()?;
+/// # fn demo() -> Result<(), opencloud_blocking::Error> {
+/// let client = opencloud_blocking::Client::from_env()?;
 /// let entry = client.data_store("Inventory").scope("global").entry("user_1").get()?;
 /// println!("{:?}", entry.value);
 /// # Ok(()) }
@@ -213,19 +182,7 @@ impl Client {
     /// A builder filled from the environment, to adjust before building.
     pub fn builder_from_env() -> ClientBuilder {
         let mut b = ClientBuilder::default();
-        if let Ok(k) = std::env::var(ENV_API_KEY) {
-            b = b.api_key(k);
-        }
-        if let Ok(u) = std::env::var(ENV_BASE_URL).map(|u| u.trim().to_string())
-            && !u.is_empty()
-        {
-            b = b.base_url(u);
-        }
-        if let Ok(u) = std::env::var(ENV_UNIVERSE_ID).map(|u| u.trim().to_string())
-            && !u.is_empty()
-        {
-            b = b.universe(u);
-        }
+        b.settings = b.settings.with_env(|k| std::env::var(k).ok());
         b
     }
 
@@ -317,7 +274,13 @@ impl Client {
     fn run(&self, mut call: Call) -> Result<Response<Vec<u8>>, Error> {
         let route = call.route();
         loop {
-            let reservation = self.acquire(call.universe(), route.throttle, call.body_len());
+            // Settled when the response arrives, or when this attempt is abandoned (dropped).
+            let reservation = self
+                .acquire(call.universe(), route.throttle, call.body_len())
+                .map(|r| Settle {
+                    client: self,
+                    reservation: Some(r),
+                });
             let request = call.request();
             let span = tracing::debug_span!("opencloud.request", operation = ?route.id, attempt = call.attempts(), status = tracing::field::Empty);
             let result = span.in_scope(|| self.inner.http.call(request));
@@ -327,13 +290,8 @@ impl Client {
                 }
                 Err(e) => tracing::debug!(parent: &span, error = %e, "transport error"),
             }
-            if let (Some(limiter), Some(reservation)) = (&self.inner.limiter, &reservation) {
-                let bytes = result.as_ref().map_or(0, |r| r.body().len() as u64);
-                limiter.lock().expect("limiter lock").settle(
-                    reservation,
-                    bytes,
-                    self.inner.clock.now(),
-                );
+            if let Some(guard) = reservation {
+                guard.settle(result.as_ref().map_or(0, |r| r.body().len() as u64));
             }
             let jitter = self.inner.jitter.lock().expect("jitter lock").next_sample();
             match call.on_result(result, self.inner.clock.now(), jitter) {
@@ -455,5 +413,33 @@ where
                 }
             }
         }
+    }
+}
+
+/// Settles a rate-budget reservation exactly once: with the response's size when it arrives, or
+/// with nothing when the attempt is abandoned (a panic in the transport), so no slot leaks.
+struct Settle<'a> {
+    client: &'a Client,
+    reservation: Option<Reservation>,
+}
+
+impl Settle<'_> {
+    fn settle(mut self, response_bytes: u64) {
+        self.finish(response_bytes);
+    }
+
+    fn finish(&mut self, response_bytes: u64) {
+        if let (Some(limiter), Some(r)) = (&self.client.inner.limiter, self.reservation.take()) {
+            let now = self.client.inner.clock.now();
+            if let Ok(mut budget) = limiter.lock() {
+                budget.settle(&r, response_bytes, now);
+            }
+        }
+    }
+}
+
+impl Drop for Settle<'_> {
+    fn drop(&mut self) {
+        self.finish(0);
     }
 }

@@ -107,6 +107,16 @@ impl DataStoreHandle {
         }
     }
 
+    /// Read-modify-write of one entry in the default scope, guarded by its etag: see
+    /// [`EntryHandle::update_with`].
+    pub fn update_with<T, F>(&self, key: &str, change: F) -> Result<DataStoreEntry, Error>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnMut(Option<T>) -> T,
+    {
+        self.entry(key).update_with(change)
+    }
+
     /// Schedules the data store for deletion in 30 days.
     pub fn delete(&self) -> Result<DataStore, Error> {
         let (u, d) = self.parts()?;

@@ -223,6 +223,9 @@ fn tracing_spans_name_the_operation_attempt_and_status_never_the_key() {
     env.app()
         .inject(opencloud_emulator::Fault::status(Some("GET"), "*", 503));
     tracing::subscriber::with_default(subscriber, || {
+        // Tests run in parallel: another thread may have met these callsites first, with no
+        // subscriber, and cached them as disabled. Recompute with this subscriber in place.
+        tracing::callsite::rebuild_interest_cache();
         c.data_store("D").entry("k").set(&1).unwrap();
         c.data_store("D").entry("k").get().unwrap();
     });

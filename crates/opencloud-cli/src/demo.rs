@@ -80,8 +80,8 @@ pub fn run() -> Result<(), CliError> {
     // Scenario 2: a leaderboard on an ordered data store.
     println!("\n== Scenario 2: leaderboard (ordered data store `PlayerScores`)");
     let board = client.ordered_data_store("PlayerScores", "global");
-    for name in ["Ava", "Ben", "Cleo", "Dev"] {
-        board.entry(name).set(roll(1000)).map_err(err)?;
+    for name in ["Ragdoll", "Balinese", "Tabby", "Siamese"] {
+        board.entry(name).set(1 + roll(50)).map_err(err)?;
     }
     let ranked: Vec<_> = board
         .entries(|l| l.order(Order::Descending))

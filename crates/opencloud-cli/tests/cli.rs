@@ -666,3 +666,64 @@ fn demo_and_completions() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("opencloud"));
 }
+
+#[test]
+fn emulator_command_serves_in_the_foreground() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("opencloud"))
+        .args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            "k1",
+            "--api-key",
+            "k2",
+            "--throttle",
+            "off",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_string();
+    let c = |key: &str| {
+        Client::builder()
+            .api_key(key)
+            .base_url(&url)
+            .universe(1)
+            .build()
+            .unwrap()
+    };
+    c("k2").data_store("D").entry("k").set(&1).unwrap();
+    assert_eq!(
+        c("k1")
+            .data_store("D")
+            .entry("k")
+            .get_json::<i64>()
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        c(DEV_API_KEY)
+            .data_store("D")
+            .entry("k")
+            .get()
+            .unwrap_err()
+            .status()
+            .unwrap()
+            .as_u16(),
+        401,
+        "configured keys replace the dev key"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -47,6 +47,7 @@ pub mod retry;
 pub mod route;
 pub mod routes;
 pub mod selector;
+pub mod settings;
 
 pub use http;
 pub use jiff;
@@ -85,3 +86,4 @@ pub use retry::{Decision, GiveUp, JitterSource, Outcome, RetryPolicy, RetryState
 pub use route::{Family, RetryClass, Route, ThrottleCategory};
 pub use routes::{ROUTES, RouteId};
 pub use selector::{AsOfTime, RevisionSelector};
+pub use settings::{ClientSettings, ENV_API_KEY, ENV_BASE_URL, ENV_UNIVERSE_ID, Resolved};

@@ -111,6 +111,10 @@ impl Default for RateLimits {
 /// still in flight (its response will settle it).
 pub const PENDING_POLL: Duration = Duration::from_millis(10);
 
+/// A reservation not settled after this long (its caller went away) counts as settled then, so a
+/// lost response cannot hold a slot forever. Far longer than any attempt's timeout.
+pub const PENDING_TIMEOUT: Duration = Duration::from_secs(600);
+
 #[derive(Debug, Clone, Copy)]
 struct Event {
     time: Timestamp,
@@ -137,6 +141,20 @@ pub struct Reservation {
 
 impl Window {
     fn expire(&mut self, now: Timestamp) {
+        let timeout = PENDING_TIMEOUT.as_millis() as i64;
+        let mut abandoned = false;
+        for e in self
+            .events
+            .iter_mut()
+            .filter(|e| e.pending && e.time.as_millisecond() + timeout <= now.as_millisecond())
+        {
+            e.pending = false;
+            e.time = Timestamp::from_millisecond(e.time.as_millisecond() + timeout).unwrap_or(now);
+            abandoned = true;
+        }
+        if abandoned {
+            self.events.make_contiguous().sort_by_key(|e| e.time);
+        }
         let cutoff = now.as_millisecond() - WINDOW.as_millis() as i64;
         while let Some(e) = self.events.front() {
             if e.pending || e.time.as_millisecond() > cutoff {

@@ -318,9 +318,14 @@ fn rate_budget_counts_requests_and_bytes_over_a_sliding_minute() {
         Ok(())
     );
     assert_eq!(b.used(&u, ThrottleCategory::Write, t(60.0)), (3, 30));
-    // Bytes: 30 in the window; 80 more would exceed 100 until the t=1 and t=2 requests expire.
+    // Bytes: 30 in the window (t=1, t=2, t=60). 80 more fit once the t=1 request leaves
+    // (20 + 80 = 100, exactly the budget); 90 more need the t=2 request gone too.
     assert_eq!(
         acq(&mut b, &u, ThrottleCategory::Write, 80, t(60.5)),
+        Err(Duration::from_millis(500))
+    );
+    assert_eq!(
+        acq(&mut b, &u, ThrottleCategory::Write, 90, t(60.5)),
         Err(Duration::from_millis(1500))
     );
     // A request larger than the whole budget waits for an empty window, then goes alone.
@@ -354,25 +359,22 @@ fn documented_default_limits() {
 fn reservations_hold_their_slot_until_settled() {
     let u = UniverseId::from(1);
     let mut b = RateBudget::new(RateLimits::uniform(CategoryLimit {
-        requests: 2,
+        requests: 1,
         bytes: 1000,
     }));
     let r1 = b
         .try_reserve(&u, ThrottleCategory::Read, 0, t(0.0))
         .unwrap();
-    let _r2 = b
-        .try_reserve(&u, ThrottleCategory::Read, 0, t(1.0))
-        .unwrap();
-    // Still in flight a minute later: the slot is held, the caller polls.
+    // Still in flight a minute later: the slot is held, and the caller polls.
     assert_eq!(
         acq(&mut b, &u, ThrottleCategory::Read, 0, t(61.0)),
         Err(opencloud_core::rate::PENDING_POLL)
     );
-    // The first response arrived at t=10: its slot frees at t=70, not t=60.
+    // Its response arrived at t=10: the slot frees at t=70, not t=60.
     b.settle(&r1, 300, t(10.0));
     assert_eq!(
         b.used(&u, ThrottleCategory::Read, t(10.0)),
-        (2, 300),
+        (1, 300),
         "response bytes count for reads"
     );
     assert_eq!(
@@ -380,4 +382,22 @@ fn reservations_hold_their_slot_until_settled() {
         Err(Duration::from_secs(8))
     );
     assert!(acq(&mut b, &u, ThrottleCategory::Read, 0, t(70.0)).is_ok());
+    // A reservation never settled (its caller went away) holds the slot for PENDING_TIMEOUT,
+    // then counts as settled at that time.
+    let mut b = RateBudget::new(RateLimits::uniform(CategoryLimit {
+        requests: 1,
+        bytes: 1000,
+    }));
+    let _lost = b
+        .try_reserve(&u, ThrottleCategory::Write, 0, t(0.0))
+        .unwrap();
+    assert_eq!(
+        acq(&mut b, &u, ThrottleCategory::Write, 0, t(599.0)),
+        Err(opencloud_core::rate::PENDING_POLL)
+    );
+    assert_eq!(
+        acq(&mut b, &u, ThrottleCategory::Write, 0, t(600.0)),
+        Err(Duration::from_secs(60))
+    );
+    assert!(acq(&mut b, &u, ThrottleCategory::Write, 0, t(660.0)).is_ok());
 }

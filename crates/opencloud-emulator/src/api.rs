@@ -650,6 +650,17 @@ struct WriteBody {
     etag: Option<String>,
 }
 
+impl From<WriteBody> for NewRevision {
+    fn from(b: WriteBody) -> Self {
+        NewRevision {
+            deleted: false,
+            value: b.value,
+            users: b.users,
+            attributes: b.attributes,
+        }
+    }
+}
+
 fn check_users(body: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
     let users = match body.get("users") {
         None | Some(Value::Null) => return Ok(Vec::new()),
@@ -776,16 +787,7 @@ fn create_entry(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     if store.latest(&e)?.is_some_and(|r| !r.deleted) {
         return Err(ApiError::invalid(format!("Entry {key} already exists.")));
     }
-    let rev = store.write(
-        &e,
-        NewRevision {
-            deleted: false,
-            value: body.value,
-            users: body.users,
-            attributes: body.attributes,
-        },
-        c.now,
-    )?;
+    let rev = store.write(&e, body.into(), c.now)?;
     Ok(Reply::Json(entry_json(&e, &rev)))
 }
 
@@ -842,16 +844,7 @@ fn update_entry(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     if current.is_none() && !allow_missing {
         return Err(ApiError::not_found(format!("Entry {key} not found.")));
     }
-    let rev = store.write(
-        &e,
-        NewRevision {
-            deleted: false,
-            value: body.value,
-            users: body.users,
-            attributes: body.attributes,
-        },
-        c.now,
-    )?;
+    let rev = store.write(&e, body.into(), c.now)?;
     Ok(Reply::Json(entry_json(&e, &rev)))
 }
 

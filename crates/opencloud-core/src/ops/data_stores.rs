@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::filter::{check_prefix, render_prefix_filter};
 use crate::model::{DataStore, DataStorePage, SnapshotResult};
 use crate::names::{DataStoreName, PageToken, UniverseId};
-use crate::ops::{Operation, PagedOperation, build, check_page_size, parse_json};
+use crate::ops::{Operation, build, page_params, paged, parse_json};
 use crate::route::encode_component;
 use crate::routes::RouteId;
 
@@ -61,14 +61,7 @@ pub(crate) fn list_query(
     filter: Option<String>,
     show_deleted: bool,
 ) -> Result<Vec<(&'static str, String)>, Error> {
-    check_page_size(max_page_size)?;
-    let mut q = Vec::new();
-    if let Some(n) = max_page_size {
-        q.push(("maxPageSize", n.to_string()));
-    }
-    if let Some(t) = page_token {
-        q.push(("pageToken", t.as_str().to_string()));
-    }
+    let mut q = page_params(max_page_size, page_token)?;
     if let Some(f) = filter {
         q.push(("filter", f));
     }
@@ -111,15 +104,6 @@ impl Operation for ListDataStores {
     }
     fn parse<B: AsRef<[u8]>>(&self, response: Response<B>) -> Result<DataStorePage, Error> {
         parse_json(self.route(), response)
-    }
-}
-
-impl PagedOperation for ListDataStores {
-    fn page_token(&self) -> Option<&PageToken> {
-        self.page_token.as_ref()
-    }
-    fn set_page_token(&mut self, token: Option<PageToken>) {
-        self.page_token = token;
     }
 }
 
@@ -206,3 +190,5 @@ impl Operation for SnapshotDataStores {
         parse_json(self.route(), response)
     }
 }
+
+paged!(ListDataStores);

@@ -13,7 +13,7 @@ use crate::names::{
     check_users, check_value,
 };
 use crate::ops::data_stores::list_query;
-use crate::ops::{Operation, PagedOperation, build, check_page_size, parse_empty, parse_json};
+use crate::ops::{Operation, build, page_params, paged, parse_empty, parse_json};
 use crate::route::encode_component;
 use crate::routes::RouteId;
 use crate::selector::{RevisionSelector, render_entry_segment};
@@ -193,15 +193,6 @@ impl Operation for ListEntries {
     }
     fn parse<B: AsRef<[u8]>>(&self, response: Response<B>) -> Result<EntryPage, Error> {
         parse_json(self.route(), response)
-    }
-}
-
-impl PagedOperation for ListEntries {
-    fn page_token(&self) -> Option<&PageToken> {
-        self.page_token.as_ref()
-    }
-    fn set_page_token(&mut self, token: Option<PageToken>) {
-        self.page_token = token;
     }
 }
 
@@ -608,14 +599,7 @@ impl Operation for ListEntryRevisions {
         &self.address.universe
     }
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, Error> {
-        check_page_size(self.max_page_size)?;
-        let mut q = Vec::new();
-        if let Some(n) = self.max_page_size {
-            q.push(("maxPageSize", n.to_string()));
-        }
-        if let Some(t) = &self.page_token {
-            q.push(("pageToken", t.as_str().to_string()));
-        }
+        let mut q = page_params(self.max_page_size, self.page_token.as_ref())?;
         if let Some(f) = self.range.render() {
             q.push(("filter", f));
         }
@@ -631,11 +615,4 @@ impl Operation for ListEntryRevisions {
     }
 }
 
-impl PagedOperation for ListEntryRevisions {
-    fn page_token(&self) -> Option<&PageToken> {
-        self.page_token.as_ref()
-    }
-    fn set_page_token(&mut self, token: Option<PageToken>) {
-        self.page_token = token;
-    }
-}
+paged!(ListEntries, ListEntryRevisions);

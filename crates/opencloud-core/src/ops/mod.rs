@@ -50,6 +50,38 @@ where
     fn set_page_token(&mut self, token: Option<PageToken>);
 }
 
+/// Implements [`PagedOperation`] for an operation with a `page_token` field.
+macro_rules! paged {
+    ($($op:ty),+) => {$(
+        impl crate::ops::PagedOperation for $op {
+            fn page_token(&self) -> Option<&crate::names::PageToken> {
+                self.page_token.as_ref()
+            }
+            fn set_page_token(&mut self, token: Option<crate::names::PageToken>) {
+                self.page_token = token;
+            }
+        }
+    )+};
+}
+pub(crate) use paged;
+
+/// The paging parameters every list operation sends first: `maxPageSize` (at least 1; the
+/// service clamps values above its maximum) and `pageToken`.
+pub(crate) fn page_params(
+    max_page_size: Option<u32>,
+    page_token: Option<&PageToken>,
+) -> Result<Vec<(&'static str, String)>, Error> {
+    check_page_size(max_page_size)?;
+    let mut q = Vec::new();
+    if let Some(n) = max_page_size {
+        q.push(("maxPageSize", n.to_string()));
+    }
+    if let Some(t) = page_token {
+        q.push(("pageToken", t.as_str().to_string()));
+    }
+    Ok(q)
+}
+
 /// Checks a requested page size: at least 1 (the service clamps values above its maximum).
 pub(crate) fn check_page_size(size: Option<u32>) -> Result<(), InvalidInput> {
     match size {

@@ -13,7 +13,7 @@ use crate::model::{OrderedEntry, OrderedEntryPage};
 use crate::names::{
     DataStoreName, OrderedEntryId, PageToken, Scope, UniverseId, check_safe_integer,
 };
-use crate::ops::{Operation, PagedOperation, build, check_page_size, parse_empty, parse_json};
+use crate::ops::{Operation, build, page_params, paged, parse_empty, parse_json};
 use crate::route::encode_component;
 use crate::routes::RouteId;
 
@@ -128,14 +128,7 @@ impl Operation for ListOrderedEntries {
         &self.store.universe
     }
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, Error> {
-        check_page_size(self.max_page_size)?;
-        let mut q = Vec::new();
-        if let Some(n) = self.max_page_size {
-            q.push(("maxPageSize", n.to_string()));
-        }
-        if let Some(t) = &self.page_token {
-            q.push(("pageToken", t.as_str().to_string()));
-        }
+        let mut q = page_params(self.max_page_size, self.page_token.as_ref())?;
         if self.order == Order::Descending {
             q.push(("orderBy", "value desc".to_string()));
         }
@@ -152,15 +145,6 @@ impl Operation for ListOrderedEntries {
     }
     fn parse<B: AsRef<[u8]>>(&self, response: Response<B>) -> Result<OrderedEntryPage, Error> {
         parse_json(self.route(), response)
-    }
-}
-
-impl PagedOperation for ListOrderedEntries {
-    fn page_token(&self) -> Option<&PageToken> {
-        self.page_token.as_ref()
-    }
-    fn set_page_token(&mut self, token: Option<PageToken>) {
-        self.page_token = token;
     }
 }
 
@@ -278,3 +262,5 @@ impl Operation for CreateOrderedEntry {
         parse_json(self.route(), response)
     }
 }
+
+paged!(ListOrderedEntries);
