@@ -75,9 +75,9 @@ fn progress(ctx: &Ctx, len: Option<u64>, what: &str) -> ProgressBar {
         ProgressDrawTarget::stderr()
     });
     let template = if len.is_some() {
-        "{msg} [{bar:30}] {pos}/{len} {per_sec} eta {eta}"
+        "{msg} [{bar:30}] {pos}/{len} {per_sec:0} eta {eta}"
     } else {
-        "{spinner} {msg} {pos} entries, {per_sec}, {elapsed}"
+        "{spinner} {msg} {pos} entries, {per_sec:0}, {elapsed}"
     };
     pb.set_style(
         ProgressStyle::with_template(template)
@@ -326,6 +326,21 @@ impl CheckedRequest for CreateEntry {
     }
 }
 
+/// Counts the lines of a file without holding it in memory.
+fn count_lines(f: std::fs::File) -> std::io::Result<u64> {
+    let mut reader = BufReader::with_capacity(1 << 16, f);
+    let mut n = 0;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(n);
+        }
+        n += buf.iter().filter(|b| **b == b'\n').count() as u64;
+        let len = buf.len();
+        reader.consume(len);
+    }
+}
+
 fn record_write(r: &Record) -> Result<EntryWrite, String> {
     let mut w = EntryWrite::new(r.value.clone()).users(r.users.clone());
     if let Some(a) = &r.attributes {
@@ -337,17 +352,26 @@ fn record_write(r: &Record) -> Result<EntryWrite, String> {
 pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), CliError> {
     let data_store =
         DataStoreName::new(&args.data_store).map_err(|e| CliError::input(e.to_string()))?;
-    let input: Box<dyn BufRead> = if args.file.as_os_str() == "-" {
-        Box::new(BufReader::new(std::io::stdin().lock()))
+    // For a file, count its lines first (streaming, constant memory) so the bar has a total
+    // and an ETA; stdin can be read once only, so it gets a spinner.
+    let (input, total): (Box<dyn BufRead>, Option<u64>) = if args.file.as_os_str() == "-" {
+        (Box::new(BufReader::new(std::io::stdin().lock())), None)
     } else {
-        let f = std::fs::File::open(&args.file)
-            .map_err(|e| CliError::other(format!("cannot open {}: {e}", args.file.display())))?;
-        Box::new(BufReader::with_capacity(1 << 16, f))
+        let open = || {
+            std::fs::File::open(&args.file)
+                .map_err(|e| CliError::other(format!("cannot open {}: {e}", args.file.display())))
+        };
+        let lines = count_lines(open()?)
+            .map_err(|e| CliError::other(format!("cannot read {}: {e}", args.file.display())))?;
+        (
+            Box::new(BufReader::with_capacity(1 << 16, open()?)),
+            Some(lines),
+        )
     };
     let tally = Tally::default();
     let pb = progress(
         ctx,
-        None,
+        total,
         if args.dry_run {
             "checking"
         } else {
