@@ -6,7 +6,7 @@ use std::time::Duration;
 use opencloud_core::http::Response;
 use opencloud_core::{
     Call, ClientSettings, Config, Error, InvalidInput, JitterSource, ListDataStores, Operation,
-    Page, PagedOperation, Pager, RateBudget, RateLimits, Reservation, Resolved, RetryPolicy,
+    Page, PagedOperation, Pager, RateLimits, Resolved, RetryPolicy, Settle, SharedBudget,
     SnapshotDataStores, SnapshotResult, Step, ThrottleCategory, UniverseId,
 };
 
@@ -124,7 +124,7 @@ impl ClientBuilder {
                 http,
                 clock: self.clock,
                 retry: s.retry,
-                limiter: s.rate_limits.map(|l| Mutex::new(RateBudget::new(l))),
+                limiter: s.rate_limits.map(SharedBudget::new),
                 jitter: Mutex::new(JitterSource::new(seed)),
                 update_attempts: s.update_attempts,
             }),
@@ -138,7 +138,7 @@ pub(crate) struct Inner {
     http: Arc<dyn HttpClient>,
     pub(crate) clock: Arc<dyn Clock>,
     retry: RetryPolicy,
-    limiter: Option<Mutex<RateBudget>>,
+    limiter: Option<SharedBudget>,
     jitter: Mutex<JitterSource>,
     pub(crate) update_attempts: u32,
 }
@@ -243,22 +243,18 @@ impl Client {
         op.parse(response)
     }
 
-    fn acquire(
-        &self,
+    /// Waits until the client-side budget has room, and reserves it.
+    fn acquire<'a>(
+        &'a self,
         universe: &UniverseId,
         category: ThrottleCategory,
         bytes: u64,
-    ) -> Option<Reservation> {
+        clock: &'a (dyn Fn() -> jiff::Timestamp + Sync),
+    ) -> Option<Settle<'a>> {
         let limiter = self.inner.limiter.as_ref()?;
         loop {
-            let wait = limiter.lock().expect("limiter lock").try_reserve(
-                universe,
-                category,
-                bytes,
-                self.inner.clock.now(),
-            );
-            match wait {
-                Ok(r) => return Some(r),
+            match limiter.try_reserve(universe, category, bytes, clock) {
+                Ok(guard) => return Some(guard),
                 Err(d) => {
                     tracing::debug!(
                         wait_ms = d.as_millis() as u64,
@@ -273,14 +269,10 @@ impl Client {
 
     fn run(&self, mut call: Call) -> Result<Response<Vec<u8>>, Error> {
         let route = call.route();
+        let now = || self.inner.clock.now();
         loop {
             // Settled when the response arrives, or when this attempt is abandoned (dropped).
-            let reservation = self
-                .acquire(call.universe(), route.throttle, call.body_len())
-                .map(|r| Settle {
-                    client: self,
-                    reservation: Some(r),
-                });
+            let reservation = self.acquire(call.universe(), route.throttle, call.body_len(), &now);
             let request = call.request();
             let span = tracing::debug_span!("opencloud.request", operation = ?route.id, attempt = call.attempts(), status = tracing::field::Empty);
             let result = span.in_scope(|| self.inner.http.call(request));
@@ -413,33 +405,5 @@ where
                 }
             }
         }
-    }
-}
-
-/// Settles a rate-budget reservation exactly once: with the response's size when it arrives, or
-/// with nothing when the attempt is abandoned (a panic in the transport), so no slot leaks.
-struct Settle<'a> {
-    client: &'a Client,
-    reservation: Option<Reservation>,
-}
-
-impl Settle<'_> {
-    fn settle(mut self, response_bytes: u64) {
-        self.finish(response_bytes);
-    }
-
-    fn finish(&mut self, response_bytes: u64) {
-        if let (Some(limiter), Some(r)) = (&self.client.inner.limiter, self.reservation.take()) {
-            let now = self.client.inner.clock.now();
-            if let Ok(mut budget) = limiter.lock() {
-                budget.settle(&r, response_bytes, now);
-            }
-        }
-    }
-}
-
-impl Drop for Settle<'_> {
-    fn drop(&mut self) {
-        self.finish(0);
     }
 }

@@ -81,7 +81,7 @@ pub use ops::ordered::{
 };
 pub use ops::{API_KEY_HEADER, Operation, PagedOperation, describe_request};
 pub use pager::{Pager, PagerEnd};
-pub use rate::{CategoryLimit, RateBudget, RateLimits, Reservation};
+pub use rate::{CategoryLimit, RateBudget, RateLimits, Reservation, Settle, SharedBudget};
 pub use retry::{Decision, GiveUp, JitterSource, Outcome, RetryPolicy, RetryState};
 pub use route::{Family, RetryClass, Route, ThrottleCategory};
 pub use routes::{ROUTES, RouteId};

@@ -4,6 +4,7 @@
 //! answers 429 as the service does). Time comes in as an argument.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -364,5 +365,80 @@ impl RateBudget {
             .or_default();
         w.expire(now);
         (w.events.len() as u64, w.bytes)
+    }
+}
+
+/// A [`RateBudget`] shared by the clones of a client, handing out reservations that settle
+/// themselves exactly once.
+#[derive(Debug)]
+pub struct SharedBudget(Mutex<RateBudget>);
+
+impl SharedBudget {
+    /// A shared budget with these limits.
+    pub fn new(limits: RateLimits) -> Self {
+        Self(Mutex::new(RateBudget::new(limits)))
+    }
+
+    /// Reserves one request at `now`, or says how long to wait. The guard settles the reservation
+    /// with the response's size ([`Settle::settle`]), or with nothing when it is dropped first
+    /// (an abandoned attempt), reading the time from `clock` (the caller's clock, never the core's).
+    pub fn try_reserve<'a>(
+        &'a self,
+        universe: &UniverseId,
+        category: ThrottleCategory,
+        bytes: u64,
+        clock: &'a (dyn Fn() -> Timestamp + Sync),
+    ) -> Result<Settle<'a>, Duration> {
+        let now = clock();
+        let reservation = self
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .try_reserve(universe, category, bytes, now)?;
+        Ok(Settle {
+            budget: self,
+            reservation: Some(reservation),
+            clock,
+        })
+    }
+}
+
+/// A reservation that settles exactly once: with the response's size, or with nothing when
+/// dropped, so no slot of the budget leaks.
+pub struct Settle<'a> {
+    budget: &'a SharedBudget,
+    reservation: Option<Reservation>,
+    clock: &'a (dyn Fn() -> Timestamp + Sync),
+}
+
+impl std::fmt::Debug for Settle<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settle")
+            .field("reservation", &self.reservation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Settle<'_> {
+    /// The response arrived, with a body of `response_bytes`.
+    pub fn settle(mut self, response_bytes: u64) {
+        self.finish(response_bytes);
+    }
+
+    fn finish(&mut self, response_bytes: u64) {
+        if let Some(r) = self.reservation.take() {
+            let now = (self.clock)();
+            self.budget
+                .0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .settle(&r, response_bytes, now);
+        }
+    }
+}
+
+impl Drop for Settle<'_> {
+    fn drop(&mut self) {
+        self.finish(0);
     }
 }
