@@ -451,6 +451,40 @@ mod tests {
         assert!(spec_check(&spec).unwrap());
     }
 
+    fn write_spec(name: &str, spec: serde_json::Value) -> PathBuf {
+        let path = std::env::temp_dir().join(format!("xtask-{}-{name}.json", std::process::id()));
+        std::fs::write(&path, spec.to_string()).unwrap();
+        path
+    }
+
+    #[test]
+    fn spec_check_fails_on_a_renamed_parameter_or_a_missing_v2_operation() {
+        let ours = load_table().unwrap();
+        let list = ours
+            .operation
+            .iter()
+            .find(|o| o.id == "ListDataStores")
+            .unwrap();
+        let query = |names: &[&str]| -> Vec<serde_json::Value> {
+            names
+                .iter()
+                .map(|n| serde_json::json!({"name": n, "in": "query"}))
+                .collect()
+        };
+        // Every parameter as we send it: covered.
+        let good = serde_json::json!({"paths": {list.path.clone(): {"get": {"operationId": list.openapi, "parameters": query(&["maxPageSize", "pageToken", "filter", "showDeleted"])}}}});
+        assert!(spec_check(&write_spec("good", good)).unwrap());
+        // A parameter the spec spells differently: a mismatch.
+        let renamed = serde_json::json!({"paths": {list.path.clone(): {"get": {"operationId": list.openapi, "parameters": query(&["max_page_size", "pageToken", "filter", "showDeleted"])}}}});
+        assert!(!spec_check(&write_spec("renamed", renamed)).unwrap());
+        // A v2 operation we do not have: missing.
+        let missing = serde_json::json!({"paths": {"/cloud/v2/universes/{universe_id}/data-stores/{data_store_id}": {"get": {"operationId": "Cloud_GetDataStore"}}}});
+        assert!(!spec_check(&write_spec("missing", missing)).unwrap());
+        // A legacy v1 operation we do not have yet is listed but does not fail the check.
+        let legacy = serde_json::json!({"paths": {"/datastores/v1/universes/{universeId}/standard-datastores": {"get": {"operationId": "Datastores_ListDatastoresAsync"}}}});
+        assert!(spec_check(&write_spec("legacy", legacy)).unwrap());
+    }
+
     #[test]
     fn path_params_are_read_in_order() {
         assert_eq!(
