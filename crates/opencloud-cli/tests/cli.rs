@@ -727,3 +727,64 @@ fn emulator_command_serves_in_the_foreground() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn the_api_key_can_come_from_a_file_or_the_environment() {
+    let env = Env::with(EmulatorConfig {
+        keys: vec![KeyConfig::full_access("from-file")],
+        ..EmulatorConfig::unthrottled()
+    });
+    let file = std::env::temp_dir().join(format!("oc-key-{}", std::process::id()));
+    std::fs::write(&file, "from-file\n").unwrap();
+    let bare = || {
+        let mut c = Command::cargo_bin("opencloud").unwrap();
+        c.env_remove("OPENCLOUD_API_KEY")
+            .env_remove("OPENCLOUD_UNIVERSE_ID")
+            .env_remove("OPENCLOUD_BASE_URL");
+        c
+    };
+    let out = bare()
+        .args([
+            "--base-url",
+            env.em.base_url(),
+            "--universe",
+            "1",
+            "--api-key-file",
+        ])
+        .arg(&file)
+        .args(["entries", "increment", "--data-store", "D", "n", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bare()
+        .env("OPENCLOUD_API_KEY", "from-file")
+        .env("OPENCLOUD_BASE_URL", env.em.base_url())
+        .env("OPENCLOUD_UNIVERSE_ID", "1")
+        .args(["-q", "entries", "increment", "--data-store", "D", "n", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "2",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bare()
+        .args([
+            "--base-url",
+            env.em.base_url(),
+            "--universe",
+            "1",
+            "--api-key-file",
+            "/nonexistent/key",
+        ])
+        .args(["datastores", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let _ = std::fs::remove_file(&file);
+}
