@@ -111,11 +111,7 @@ pub fn datastores(ctx: &Ctx, cmd: DatastoresCmd) -> Result<(), CliError> {
                 .show_deleted(show_deleted)
                 .max_page_size(100);
             op.prefix = prefix;
-            let items: Vec<_> = ctx
-                .client
-                .items(op.clone())
-                .collect::<Result<_, _>>()
-                .map_err(|e| CliError::api(e, ctx.describe(&op)))?;
+            let items = ctx.list(&op, None)?;
             output::listing(
                 ctx.output,
                 &["name", "state", "created", "expires"],
@@ -196,12 +192,7 @@ pub fn entries(ctx: &Ctx, cmd: EntriesCmd) -> Result<(), CliError> {
                 (Some(s), false) => ListScope::Scope(input(Scope::new(s))?),
                 (None, false) => ListScope::Default,
             };
-            let items: Vec<_> = ctx
-                .client
-                .items(op.clone())
-                .take(limit.unwrap_or(usize::MAX))
-                .collect::<Result<_, _>>()
-                .map_err(|e| CliError::api(e, ctx.describe(&op)))?;
+            let items = ctx.list(&op, limit)?;
             match ctx.output {
                 Output::Json => items.iter().for_each(|e| output::json(&serde_json::json!({"scope": e.scope_or_global(), "key": e.id, "path": e.path}))),
                 Output::Table => output::table(&["scope", "key"], &items.iter().map(|e| vec![e.scope_or_global().to_string(), e.id.clone()]).collect::<Vec<_>>()),
@@ -283,11 +274,7 @@ pub fn entries(ctx: &Ctx, cmd: EntriesCmd) -> Result<(), CliError> {
             let op = ListEntryRevisions::new(address(ctx, &store, &key)?)
                 .range(range)
                 .max_page_size(100);
-            let items: Vec<_> = ctx
-                .client
-                .items(op.clone())
-                .collect::<Result<_, _>>()
-                .map_err(|e| CliError::api(e, ctx.describe(&op)))?;
+            let items = ctx.list(&op, None)?;
             output::listing(ctx.output, &["revision", "time", "state"], &items, |r| {
                 vec![
                     r.revision_id.clone().unwrap_or_default(),
@@ -336,12 +323,7 @@ pub fn ordered(ctx: &Ctx, cmd: OrderedCmd) -> Result<(), CliError> {
                 })
                 .range(input(OrderedRange::new(min, max))?)
                 .max_page_size(100);
-            let items: Vec<_> = ctx
-                .client
-                .items(op.clone())
-                .take(limit.unwrap_or(usize::MAX))
-                .collect::<Result<_, _>>()
-                .map_err(|e| CliError::api(e, ctx.describe(&op)))?;
+            let items = ctx.list(&op, limit)?;
             match ctx.output {
                 Output::Json => items.iter().for_each(output::json),
                 Output::Table => output::table(

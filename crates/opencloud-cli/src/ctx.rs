@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use opencloud_blocking::{Client, Error, Operation, RateLimits, UniverseId, describe_request};
+use opencloud_blocking::{Client, Error, Operation, Page, PagedOperation, RateLimits, UniverseId};
 use opencloud_emulator::{BackgroundEmulator, EmulatorConfig, KeyConfig};
 
 use crate::cli::{Global, Output};
@@ -201,7 +201,8 @@ impl Ctx {
         })
     }
 
-    /// Describes a request for an error message: method, URI and body, never the key.
+    /// Describes a request for an error message: method, URI and body, never the key (the
+    /// headers are left out; `opencloud_core::describe_request` is the full form).
     pub fn describe<O: Operation>(&self, op: &O) -> Option<String> {
         let req = op.to_request(self.client.config()).ok()?;
         let mut s = format!("{} {}", req.method(), req.uri());
@@ -210,8 +211,24 @@ impl Ctx {
             let short: String = body.chars().take(300).collect();
             s.push_str(&format!(" {short}"));
         }
-        let _ = describe_request; // the full form, with headers, is `opencloud_core::describe_request`
         Some(s)
+    }
+
+    /// Every item of a listing (at most `limit`), or an actionable error naming the request.
+    pub fn list<O>(
+        &self,
+        op: &O,
+        limit: Option<usize>,
+    ) -> Result<Vec<<O::Output as Page>::Item>, CliError>
+    where
+        O: PagedOperation,
+        O::Output: Page,
+    {
+        self.client
+            .items(op.clone())
+            .take(limit.unwrap_or(usize::MAX))
+            .collect::<Result<_, _>>()
+            .map_err(|e| CliError::api(e, self.describe(op)))
     }
 
     /// Sends an operation, turning a failure into an actionable error.
