@@ -16,7 +16,7 @@ use std::time::Duration;
 use http::{Request, Response};
 use jiff::Timestamp;
 
-use crate::error::{Error, ServiceError, TransportError, TransportErrorKind};
+use crate::error::{Error, RetryAfter, TransportError, TransportErrorKind};
 use crate::names::UniverseId;
 use crate::ops::Operation;
 use crate::retry::{Decision, GiveUp, Outcome, RetryPolicy, RetryState};
@@ -118,13 +118,7 @@ impl Call {
             }
             Ok(resp) => Outcome::Status {
                 status: resp.status(),
-                retry_after: ServiceError::from_parts(
-                    Some(self.route),
-                    resp.status(),
-                    resp.headers().clone(),
-                    &[],
-                )
-                .retry_after(),
+                retry_after: RetryAfter::from_headers(resp.headers()),
             },
             Err(e) => Outcome::Transport(e.kind),
         };

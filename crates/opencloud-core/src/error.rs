@@ -221,24 +221,7 @@ impl ServiceError {
 
     /// The `Retry-After` header, as seconds or an HTTP date.
     pub fn retry_after(&self) -> Option<RetryAfter> {
-        let v = self
-            .headers
-            .get(http::header::RETRY_AFTER)?
-            .to_str()
-            .ok()?
-            .trim();
-        if let Ok(secs) = v.parse::<u64>() {
-            return Some(RetryAfter::Delay(Duration::from_secs(secs)));
-        }
-        if let Ok(secs) = v.parse::<f64>()
-            && secs.is_finite()
-            && secs >= 0.0
-        {
-            return Some(RetryAfter::Delay(Duration::from_secs_f64(secs)));
-        }
-        jiff::fmt::rfc2822::parse(v)
-            .ok()
-            .map(|z| RetryAfter::At(z.timestamp()))
+        RetryAfter::from_headers(&self.headers)
     }
 
     /// The body as (lossy) text, for messages.
@@ -294,6 +277,27 @@ pub enum RetryAfter {
 }
 
 impl RetryAfter {
+    /// Reads the `Retry-After` header: seconds (integer or decimal) or an HTTP date.
+    pub fn from_headers(headers: &HeaderMap) -> Option<RetryAfter> {
+        let v = headers
+            .get(http::header::RETRY_AFTER)?
+            .to_str()
+            .ok()?
+            .trim();
+        if let Ok(secs) = v.parse::<u64>() {
+            return Some(RetryAfter::Delay(Duration::from_secs(secs)));
+        }
+        if let Ok(secs) = v.parse::<f64>()
+            && secs.is_finite()
+            && secs >= 0.0
+        {
+            return Some(RetryAfter::Delay(Duration::from_secs_f64(secs)));
+        }
+        jiff::fmt::rfc2822::parse(v)
+            .ok()
+            .map(|z| RetryAfter::At(z.timestamp()))
+    }
+
     /// The delay from `now` (zero if the date has passed).
     pub fn delay_from(self, now: Timestamp) -> Duration {
         match self {
