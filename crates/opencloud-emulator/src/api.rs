@@ -233,7 +233,8 @@ fn data_store_param(route: RouteId, params: &[String]) -> Option<String> {
 }
 
 impl App {
-    /// Answers one API request. Runs synchronously under the storage lock.
+    /// Answers one API request with its JSON body (`None` for an empty one). Runs synchronously
+    /// under the storage lock.
     pub(crate) fn api(
         &self,
         method: &Method,
@@ -242,7 +243,7 @@ impl App {
         headers: &HeaderMap,
         body: &[u8],
         handled: &mut Handled,
-    ) -> ApiResult {
+    ) -> Result<Option<String>, ApiError> {
         let m = match match_route(method, path) {
             Ok(m) => m,
             Err(true) => {
@@ -327,19 +328,22 @@ impl App {
             .lock()
             .map_err(|_| ApiError::internal("storage lock poisoned"))?;
         self.maybe_purge(&mut **store, now)?;
-        let fp_path = path.to_string();
-        let result = dispatch(&mut **store, &ctx, &fp_path);
+        let reply = dispatch(&mut **store, &ctx, path);
         drop(store);
-        if let Ok(Reply::Json(v)) = &result
+        // Serialized once: the same text is the response body and what the read budget counts.
+        let body = match reply? {
+            Reply::Json(v) => Some(v.to_string()),
+            Reply::Empty => None,
+        };
+        if let Some(b) = &body
             && matches!(
                 m.route.throttle,
                 ThrottleCategory::Read | ThrottleCategory::List
             )
         {
-            let len = v.to_string().len() as u64;
-            self.throttle_bytes(&ctx.params[0], m.route.throttle, len, now);
+            self.throttle_bytes(&ctx.params[0], m.route.throttle, b.len() as u64, now);
         }
-        result
+        Ok(body)
     }
 
     fn throttle(

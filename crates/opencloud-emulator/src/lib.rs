@@ -266,13 +266,13 @@ async fn api_handler(
     let result = app.api(&method, &path, &query, &headers, &body, &mut handled);
     log.route = handled.route.map(|r| format!("{r:?}"));
     let mut resp = match result {
-        Ok(api::Reply::Json(v)) => {
-            let mut r = Response::new(Body::from(v.to_string()));
+        Ok(Some(body)) => {
+            let mut r = Response::new(Body::from(body));
             r.headers_mut()
                 .insert("content-type", HeaderValue::from_static("application/json"));
             r
         }
-        Ok(api::Reply::Empty) => Response::new(Body::empty()),
+        Ok(None) => Response::new(Body::empty()),
         Err(e) => error_response(&e),
     };
     if let Some(f) = &after
