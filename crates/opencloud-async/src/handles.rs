@@ -3,9 +3,8 @@
 //! A handle holds validated names; a name that breaks a rule is reported by the first operation
 //! called on the handle, before any request is sent.
 
-use std::time::Duration;
-
 use futures_core::Stream;
+use opencloud_core::rmw;
 use opencloud_core::{
     Attributes, CreateEntry, CreateOrderedEntry, DataStore, DataStoreEntry, DataStoreName,
     DeleteDataStore, DeleteEntry, DeleteOrderedEntry, EntryAddress, EntryKey, EntryPage,
@@ -309,45 +308,33 @@ impl EntryHandle {
                 .as_ref()
                 .map(DataStoreEntry::value_as::<T>)
                 .transpose()?;
-            let mut write = EntryWrite::from_serializable(&change(value))?;
-            let result = match &current {
-                Some(e) => {
-                    write.users = e.users.clone();
-                    write.attributes = e.attributes.clone().map(Attributes::new_unvalidated);
-                    let mut op = UpdateEntry::new(addr.clone(), write);
-                    op.etag = e.etag.clone();
-                    self.client.send(&op).await
-                }
-                None => {
-                    self.client
-                        .send(&CreateEntry::new(addr.clone(), write))
-                        .await
-                }
+            let write = EntryWrite::from_serializable(&change(value))?;
+            let result = match rmw::write_for(&addr, current.as_ref(), write) {
+                rmw::RmwWrite::Update(op) => self.client.send(&op).await,
+                rmw::RmwWrite::Create(op) => self.client.send(&op).await,
             };
-            match result {
+            let error = match result {
                 Ok(e) => return Ok(e),
-                // The etag went stale, or the entry went away: read again.
-                Err(e)
-                    if e.status().is_some_and(|s| s.as_u16() == 409)
-                        || (current.is_some() && e.is_not_found()) => {}
-                // A create that lost to another creator: read again if the entry now exists.
-                Err(e) if current.is_none() && e.status().is_some_and(|s| s.as_u16() == 400) => {
+                Err(e) => e,
+            };
+            match rmw::after_failure(&error, current.is_some()) {
+                rmw::AfterFailure::ReadAgain => {}
+                rmw::AfterFailure::ReadAgainIfExists => {
                     if self
                         .client
                         .send(&GetEntry::new(addr.clone()))
                         .await
                         .is_err()
                     {
-                        return Err(e);
+                        return Err(error);
                     }
                 }
-                Err(e) => return Err(e),
+                rmw::AfterFailure::Fail => return Err(error),
             }
-            let cap = Duration::from_millis(1u64 << attempt.min(6)).min(Duration::from_millis(50));
             self.client
                 .inner
                 .clock
-                .sleep(cap.mul_f64(jitter.next_sample()))
+                .sleep(rmw::backoff(attempt, jitter.next_sample()))
                 .await;
         }
         Err(Error::UpdateConflict { attempts })

@@ -44,6 +44,7 @@ pub mod ops;
 pub mod pager;
 pub mod rate;
 pub mod retry;
+pub mod rmw;
 pub mod route;
 pub mod routes;
 pub mod selector;
