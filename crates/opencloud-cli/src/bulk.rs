@@ -2,14 +2,14 @@
 //! up to `--concurrency`, with progress bars on a terminal and every failure reported by key.
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use opencloud_blocking::{
     Attributes, CreateEntry, DataStoreEntry, DataStoreName, EntryAddress, EntryKey, EntryWrite,
-    GetEntry, ListEntries, ListScope, Scope, UpdateEntry, UserId,
+    GetEntry, ListEntries, ListScope, Operation, Scope, UpdateEntry, UserId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -287,7 +287,10 @@ fn writers(
                             .in_scope(scope);
                         if dry_run {
                             // Validate as the real write would, without sending it.
-                            return CreateEntry::new(a, w).to_request_checked(ctx).map(|_| ());
+                            return CreateEntry::new(a, w)
+                                .to_request(ctx.client.config())
+                                .map(|_| ())
+                                .map_err(|e| e.to_string());
                         }
                         match mode {
                             ImportMode::Create => {
@@ -311,19 +314,6 @@ fn writers(
             });
         }
     });
-}
-
-trait CheckedRequest {
-    fn to_request_checked(&self, ctx: &Ctx) -> Result<(), String>;
-}
-
-impl CheckedRequest for CreateEntry {
-    fn to_request_checked(&self, ctx: &Ctx) -> Result<(), String> {
-        use opencloud_blocking::Operation;
-        self.to_request(ctx.client.config())
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }
 }
 
 /// Counts the lines of a file without holding it in memory.
@@ -474,7 +464,7 @@ pub fn migrate(ctx: &Ctx, args: MigrateArgs) -> Result<(), CliError> {
     // bounded: a transform that answers only at the end of its input (`sort`) must not deadlock.
     let (key_tx, key_rx) = std::sync::mpsc::channel::<(String, String)>();
     let (job_tx, job_rx) = sync_channel::<Job>(args.concurrency.max(1) * 4);
-    let transform_error: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    let transform_error: Mutex<Option<String>> = Mutex::new(None);
     let result = std::thread::scope(|s| -> Result<(), CliError> {
         let (tally_ref, pb_ref, to_ref) = (&tally, &pb, &to);
         s.spawn(move || {
@@ -491,7 +481,7 @@ pub fn migrate(ctx: &Ctx, args: MigrateArgs) -> Result<(), CliError> {
                 job_rx,
             )
         });
-        let terr = transform_error.clone();
+        let terr = &transform_error;
         s.spawn(move || {
             let mut lines = child_out.lines();
             for (scope, key) in key_rx {
