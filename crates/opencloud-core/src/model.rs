@@ -131,16 +131,10 @@ impl DataStoreEntry {
 
     /// The key without a `@<revision>` suffix (revision listings carry one).
     pub fn key(&self) -> &str {
-        if self
-            .revision_id
+        self.revision_id
             .as_deref()
-            .is_some_and(|r| self.id.ends_with(&format!("@{r}")))
-        {
-            let r = self.revision_id.as_deref().unwrap_or_default();
-            &self.id[..self.id.len() - r.len() - 1]
-        } else {
-            &self.id
-        }
+            .and_then(|r| self.id.strip_suffix(r)?.strip_suffix('@'))
+            .unwrap_or(&self.id)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::names::{
     check_users, check_value,
 };
 use crate::ops::data_stores::list_query;
-use crate::ops::{Operation, build, page_params, paged, parse_empty, parse_json};
+use crate::ops::{Operation, build, page_params, paged, parse_empty, parse_json, refs};
 use crate::route::encode_component;
 use crate::routes::RouteId;
 use crate::selector::{RevisionSelector, render_entry_segment};
@@ -82,10 +82,6 @@ impl EntryAddress {
     fn literal_segment(&self) -> String {
         encode_component(self.key.as_str())
     }
-}
-
-fn refs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
 }
 
 /// Which scopes a listing covers.

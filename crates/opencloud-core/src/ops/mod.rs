@@ -93,6 +93,11 @@ pub(crate) fn check_page_size(size: Option<u32>) -> Result<(), InvalidInput> {
     }
 }
 
+/// Borrows owned path segments as the `&str`s [`build`] takes.
+pub(crate) fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 /// Assembles a request from a route, encoded path segments, query pairs and an optional JSON body.
 pub(crate) fn build(
     config: &Config,

@@ -13,7 +13,7 @@ use crate::model::{OrderedEntry, OrderedEntryPage};
 use crate::names::{
     DataStoreName, OrderedEntryId, PageToken, Scope, UniverseId, check_safe_integer,
 };
-use crate::ops::{Operation, build, page_params, paged, parse_empty, parse_json};
+use crate::ops::{Operation, build, page_params, paged, parse_empty, parse_json, refs};
 use crate::route::encode_component;
 use crate::routes::RouteId;
 
@@ -60,10 +60,6 @@ fn int_body(field: Option<(&'static str, i64)>) -> Result<Option<Vec<u8>>, Error
     };
     check_safe_integer(name, n)?;
     Ok(Some(json!({ name: n }).to_string().into_bytes()))
-}
-
-fn refs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
 }
 
 /// The order of a listing.
