@@ -14,6 +14,23 @@ pub trait Clock: Send + Sync + 'static {
     fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()>;
 }
 
+/// The clock a client runs on: any [`Clock`], shared. Made with `.into()` (the builder's
+/// [`clock`](crate::ClientBuilder::clock) does it).
+#[derive(Clone)]
+pub struct SharedClock(pub(crate) std::sync::Arc<dyn Clock>);
+
+impl std::fmt::Debug for SharedClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedClock")
+    }
+}
+
+impl<C: Clock> From<C> for SharedClock {
+    fn from(clock: C) -> Self {
+        Self(std::sync::Arc::new(clock))
+    }
+}
+
 /// The system clock and tokio's timer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use opencloud_core::TransportError;
 use opencloud_core::http::{Request, Response};
@@ -42,6 +43,23 @@ where
         request: Request<Vec<u8>>,
     ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send {
         self(request)
+    }
+}
+
+/// The HTTP stack a client sends with: any [`HttpClient`], type-erased. Made with `.into()`
+/// (the builder's [`http_client`](crate::ClientBuilder::http_client) does it).
+#[derive(Clone)]
+pub struct Transport(pub(crate) Arc<dyn DynHttpClient>);
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Transport")
+    }
+}
+
+impl<T: HttpClient> From<T> for Transport {
+    fn from(client: T) -> Self {
+        Self(Arc::new(client))
     }
 }
 
@@ -87,7 +105,9 @@ mod reqwest_adapter {
                 .pool_max_idle_per_host(64)
                 .build()
                 .map(Self)
-                .map_err(|e| TransportError::new(TransportErrorKind::Other, e.to_string()))
+                .map_err(|e| {
+                    TransportError::new(TransportErrorKind::Other, describe(&e)).with_source(e)
+                })
         }
 
         /// Wraps a reqwest client you configured yourself. Turn its redirects off: requests carry
@@ -125,13 +145,14 @@ mod reqwest_adapter {
             &self,
             request: Request<Vec<u8>>,
         ) -> Result<Response<Vec<u8>>, TransportError> {
-            let request = reqwest::Request::try_from(request)
-                .map_err(|e| TransportError::new(TransportErrorKind::Other, describe(&e)))?;
+            let request = reqwest::Request::try_from(request).map_err(|e| {
+                TransportError::new(TransportErrorKind::Other, describe(&e)).with_source(e)
+            })?;
             let resp = self
                 .0
                 .execute(request)
                 .await
-                .map_err(|e| TransportError::new(kind(&e), describe(&e)))?;
+                .map_err(|e| TransportError::new(kind(&e), describe(&e)).with_source(e))?;
             let mut out = Response::builder()
                 .status(resp.status())
                 .version(resp.version());
@@ -141,7 +162,7 @@ mod reqwest_adapter {
             let body = resp
                 .bytes()
                 .await
-                .map_err(|e| TransportError::new(kind(&e), describe(&e)))?;
+                .map_err(|e| TransportError::new(kind(&e), describe(&e)).with_source(e))?;
             out.body(body.to_vec())
                 .map_err(|e| TransportError::new(TransportErrorKind::Other, e.to_string()))
         }

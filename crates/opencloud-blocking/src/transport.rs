@@ -1,5 +1,7 @@
 //! Bring your own HTTP: a one-method trait, a blanket impl for closures, and the ureq adapter.
 
+use std::sync::Arc;
+
 use opencloud_core::TransportError;
 use opencloud_core::http::{Request, Response};
 
@@ -28,6 +30,23 @@ where
 {
     fn call(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
         self(request)
+    }
+}
+
+/// The HTTP stack a client sends with: any [`HttpClient`], shared. Made with `.into()` (the
+/// builder's [`http_client`](crate::ClientBuilder::http_client) does it).
+#[derive(Clone)]
+pub struct Transport(pub(crate) Arc<dyn HttpClient>);
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Transport")
+    }
+}
+
+impl<T: HttpClient> From<T> for Transport {
+    fn from(client: T) -> Self {
+        Self(Arc::new(client))
     }
 }
 
@@ -74,14 +93,14 @@ mod ureq_adapter {
                 TransportErrorKind::Connect
             }
             ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
-            ureq::Error::Io(io) => opencloud_core::call::io_error_kind(io),
+            ureq::Error::Io(io) => TransportErrorKind::of_io(io),
             _ => TransportErrorKind::Other,
         }
     }
 
     impl HttpClient for UreqClient {
         fn call(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-            let err = |e: ureq::Error| TransportError::new(kind(&e), e.to_string());
+            let err = |e: ureq::Error| TransportError::new(kind(&e), e.to_string()).with_source(e);
             let (parts, body) = request.into_parts();
             let resp = if body.is_empty()
                 && !parts

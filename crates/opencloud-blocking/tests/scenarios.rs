@@ -169,11 +169,7 @@ fn iterators_resume_from_a_saved_token() {
     let token = items.resume_token().cloned().unwrap();
     drop(items);
     let rest: Vec<String> = c
-        .items(
-            Pager::resume(store.list().unwrap().max_page_size(10), token)
-                .next_op()
-                .unwrap(),
-        )
+        .items(store.list().unwrap().max_page_size(10).resume_at(token))
         .map(|e| e.unwrap().id)
         .collect();
     assert_eq!(first.len() + rest.len(), 25);
@@ -233,11 +229,7 @@ fn a_listing_stops_after_an_error_and_resumes_from_its_token() {
         .cloned()
         .expect("the failed page can be resumed");
     let rest: Vec<String> = c
-        .items(
-            Pager::resume(store.list().unwrap().max_page_size(2), token)
-                .next_op()
-                .unwrap(),
-        )
+        .items(store.list().unwrap().max_page_size(2).resume_at(token))
         .map(|e| e.unwrap().id)
         .collect();
     assert_eq!(rest, ["k2", "k3", "k4"]);

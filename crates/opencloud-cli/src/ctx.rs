@@ -221,8 +221,9 @@ impl Ctx {
         limit: Option<usize>,
     ) -> Result<Vec<<O::Output as Page>::Item>, CliError>
     where
-        O: PagedOperation,
-        O::Output: Page,
+        O: PagedOperation + Send + Sync + 'static,
+        O::Output: Page + Send,
+        <O::Output as Page>::Item: Send,
     {
         self.client
             .items(op.clone())
@@ -232,7 +233,11 @@ impl Ctx {
     }
 
     /// Sends an operation, turning a failure into an actionable error.
-    pub fn send<O: Operation>(&self, op: &O) -> Result<O::Output, CliError> {
+    pub fn send<O>(&self, op: &O) -> Result<O::Output, CliError>
+    where
+        O: Operation + Sync,
+        O::Output: Send,
+    {
         self.client
             .send(op)
             .map_err(|e| CliError::api(e, self.describe(op)))

@@ -1,7 +1,8 @@
 //! `opencloud demo`: the official guide's two scenarios, through the real client, over HTTP,
 //! against an in-memory emulator on loopback.
 
-use opencloud_blocking::{Client, JitterSource, Order};
+use opencloud_blocking::{Client, Order};
+use opencloud_core::JitterSource;
 use opencloud_emulator::{BackgroundEmulator, DEV_API_KEY, EmulatorConfig};
 use serde_json::{Value, json};
 

@@ -16,11 +16,11 @@ use std::time::Duration;
 use http::{Request, Response};
 use jiff::Timestamp;
 
-use crate::error::{Error, RetryAfter, TransportError, TransportErrorKind};
+use crate::error::{Error, RequestSummary, RetryAfter, TransportError};
 use crate::names::UniverseId;
 use crate::ops::Operation;
 use crate::retry::{Decision, GiveUp, Outcome, RetryPolicy, RetryState};
-use crate::route::Route;
+use crate::route::{RetryClass, Route};
 use crate::routes::RouteId;
 
 /// What to do after an attempt.
@@ -36,15 +36,17 @@ pub enum Step {
 #[derive(Debug)]
 pub struct Call {
     route: RouteId,
+    class: RetryClass,
     universe: UniverseId,
     request: Request<Vec<u8>>,
     policy: RetryPolicy,
     state: RetryState,
     last_give_up: Option<GiveUp>,
+    maybe_applied: bool,
 }
 
 /// A copy of a request (an `http::Request` is not `Clone`).
-pub fn clone_request(r: &Request<Vec<u8>>) -> Request<Vec<u8>> {
+pub(crate) fn clone_request(r: &Request<Vec<u8>>) -> Request<Vec<u8>> {
     let mut out = Request::new(r.body().clone());
     *out.method_mut() = r.method().clone();
     *out.uri_mut() = r.uri().clone();
@@ -64,12 +66,31 @@ impl Call {
         let request = op.to_request(config)?;
         Ok(Self {
             route: op.route(),
+            class: op.retry_class(),
             universe: op.universe().clone(),
             request,
             policy,
             state: RetryState::new(now),
             last_give_up: None,
+            maybe_applied: false,
         })
+    }
+
+    /// Whether an earlier attempt failed in a way that may have applied the request (a 5xx,
+    /// a timeout or a connection lost after sending), so a later attempt's answer may describe
+    /// a state that the call itself made.
+    pub fn maybe_applied(&self) -> bool {
+        self.maybe_applied
+    }
+
+    /// What was sent so far, for errors and logs.
+    pub fn summary(&self) -> RequestSummary {
+        RequestSummary::new(
+            self.route,
+            &self.request,
+            self.state.attempts,
+            self.last_give_up,
+        )
     }
 
     /// The route being called.
@@ -98,6 +119,11 @@ impl Call {
         clone_request(&self.request)
     }
 
+    /// The request as built, without counting an attempt.
+    pub fn built(&self) -> &Request<Vec<u8>> {
+        &self.request
+    }
+
     /// The size of the request body, for byte budgets.
     pub fn body_len(&self) -> u64 {
         self.request.body().len() as u64
@@ -122,34 +148,29 @@ impl Call {
             },
             Err(e) => Outcome::Transport(e.kind),
         };
-        match self
+        let decision = self
             .policy
-            .decide(&self.state, self.route.route().retry, &outcome, now, jitter)
+            .decide(&self.state, self.class, &outcome, now, jitter);
+        if !outcome.certainly_not_applied()
+            && !matches!(outcome, Outcome::Status { status, .. } if status.is_client_error())
         {
+            self.maybe_applied = true;
+        }
+        match decision {
             Decision::RetryAfter(d) => Step::Retry(d),
             Decision::GiveUp(reason) => {
                 self.last_give_up = Some(reason);
-                Step::Done(result.map_err(Error::from))
+                let summary = self.summary();
+                Step::Done(result.map_err(|e| Error::from(e).with_request(&summary)))
             }
         }
-    }
-}
-
-/// Maps an `std::io::Error` from a socket to a transport error kind.
-pub fn io_error_kind(e: &std::io::Error) -> TransportErrorKind {
-    use std::io::ErrorKind::*;
-    match e.kind() {
-        ConnectionRefused | AddrNotAvailable | NotFound | HostUnreachable | NetworkUnreachable => {
-            TransportErrorKind::Connect
-        }
-        TimedOut | WouldBlock => TransportErrorKind::Timeout,
-        _ => TransportErrorKind::Io,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::TransportErrorKind;
     use crate::*;
 
     fn resp(status: u16, headers: &[(&str, &str)]) -> Response<Vec<u8>> {

@@ -36,6 +36,16 @@ pub enum Error {
         /// How many read-modify-write rounds were tried.
         attempts: u32,
     },
+    /// A write's answer was lost (a 5xx, a timeout or a dropped connection after sending) and
+    /// the client could not find out whether the service applied it. Check before writing again.
+    #[error("outcome unknown: the write may have been applied; check before retrying ({cause})")]
+    OutcomeUnknown {
+        /// The failure that left the outcome unknown, or the one that stopped the check.
+        cause: Box<Error>,
+    },
+    /// The change function of a read-modify-write declined to write, with its own error.
+    #[error("the change was aborted: {0}")]
+    Aborted(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 impl Error {
@@ -77,6 +87,139 @@ impl Error {
     /// Whether the service answered 404.
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// Whether the service answered 409: for a guarded write, the etag no longer matched.
+    pub fn is_conflict(&self) -> bool {
+        self.status() == Some(StatusCode::CONFLICT)
+    }
+
+    /// Whether a create was refused because the resource exists (`ALREADY_EXISTS`, or the 400
+    /// the data store APIs answer for an existing entry).
+    pub fn is_already_exists(&self) -> bool {
+        match self.as_service() {
+            Some(e) => {
+                e.code.as_deref() == Some("ALREADY_EXISTS")
+                    || (e.status == StatusCode::BAD_REQUEST
+                        && e.message
+                            .as_deref()
+                            .is_some_and(|m| m.to_ascii_lowercase().contains("already exists")))
+            }
+            None => false,
+        }
+    }
+
+    /// Whether a precondition failed: 412, or `FAILED_PRECONDITION`.
+    pub fn is_precondition_failed(&self) -> bool {
+        self.status() == Some(StatusCode::PRECONDITION_FAILED)
+            || self.as_service().and_then(|e| e.code.as_deref()) == Some("FAILED_PRECONDITION")
+    }
+
+    /// Whether the service throttled the request (429).
+    pub fn is_rate_limited(&self) -> bool {
+        self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
+    }
+
+    /// Whether the key lacks a scope or access to the resource (403).
+    pub fn is_permission_denied(&self) -> bool {
+        self.status() == Some(StatusCode::FORBIDDEN)
+    }
+
+    /// Whether the key was missing, unknown or expired (401).
+    pub fn is_unauthenticated(&self) -> bool {
+        self.status() == Some(StatusCode::UNAUTHORIZED)
+    }
+
+    /// Whether a write may have been applied although it failed: its answer was lost after it
+    /// was sent, and it was not retried because repeating it could apply it twice. Check the
+    /// state (read the entry, its revisions) before writing again.
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Error::OutcomeUnknown { .. })
+            || self.request().and_then(|r| r.gave_up) == Some(crate::retry::GiveUp::MayHaveApplied)
+    }
+
+    /// What was sent, when the error came from a request: method, URI, route, attempts and why
+    /// retrying stopped. Never the key.
+    pub fn request(&self) -> Option<&RequestSummary> {
+        match self {
+            Error::Service(e) => e.request.as_deref(),
+            Error::Decode(e) => e.request.as_deref(),
+            Error::Transport(e) => e.request.as_deref(),
+            Error::OutcomeUnknown { cause } => cause.request(),
+            _ => None,
+        }
+    }
+
+    /// How many attempts were made, when the error came from a request.
+    pub fn attempts(&self) -> Option<u32> {
+        self.request().map(|r| r.attempts)
+    }
+
+    /// Attaches what was sent to an error that came from a request (keeps one already there).
+    pub fn with_request(mut self, summary: &RequestSummary) -> Self {
+        let slot = match &mut self {
+            Error::Service(e) => &mut e.request,
+            Error::Decode(e) => &mut e.request,
+            Error::Transport(e) => &mut e.request,
+            _ => return self,
+        };
+        if slot.is_none() {
+            *slot = Some(Box::new(summary.clone()));
+        }
+        self
+    }
+}
+
+/// What was sent, for errors and logs: method, URI (which never holds the key), route, how many
+/// attempts were made and why retrying stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestSummary {
+    /// The route called.
+    pub route: RouteId,
+    /// The method.
+    pub method: http::Method,
+    /// The absolute URI.
+    pub uri: http::Uri,
+    /// Attempts made, the first one included.
+    pub attempts: u32,
+    /// Why no further attempt was made, when the last one failed.
+    pub gave_up: Option<crate::retry::GiveUp>,
+}
+
+impl RequestSummary {
+    /// A summary of `request` to `route` after `attempts` attempts.
+    pub fn new(
+        route: RouteId,
+        request: &http::Request<Vec<u8>>,
+        attempts: u32,
+        gave_up: Option<crate::retry::GiveUp>,
+    ) -> Self {
+        Self {
+            route,
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            attempts,
+            gave_up,
+        }
+    }
+}
+
+impl fmt::Display for RequestSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} ({:?}), {} attempt{}",
+            self.method,
+            self.uri,
+            self.route,
+            self.attempts,
+            if self.attempts == 1 { "" } else { "s" }
+        )?;
+        if let Some(g) = self.gave_up {
+            write!(f, "; {g}")?;
+        }
+        Ok(())
     }
 }
 
@@ -137,6 +280,7 @@ pub enum ErrorShape {
 
 /// The service said no.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct ServiceError {
     /// The route that was called, when known.
     pub route: Option<RouteId>,
@@ -156,6 +300,8 @@ pub struct ServiceError {
     pub headers: HeaderMap,
     /// The raw body.
     pub body: Vec<u8>,
+    /// What was sent, when known.
+    pub request: Option<Box<RequestSummary>>,
 }
 
 impl ServiceError {
@@ -176,6 +322,7 @@ impl ServiceError {
             shape: ErrorShape::Unstructured,
             headers,
             body: body.to_vec(),
+            request: None,
         };
         let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else {
             return e;
@@ -240,6 +387,7 @@ impl fmt::Debug for ServiceError {
             .field("datastore_error_code", &self.datastore_error_code)
             .field("shape", &self.shape)
             .field("body", &self.body_text())
+            .field("request", &self.request)
             .finish_non_exhaustive()
     }
 }
@@ -284,14 +432,32 @@ impl RetryAfter {
             .to_str()
             .ok()?
             .trim();
-        if let Ok(secs) = v.parse::<u64>() {
-            return Some(RetryAfter::Delay(Duration::from_secs(secs)));
+        Self::parse(v)
+    }
+
+    /// Parses a `Retry-After` value: whole or decimal seconds, or an HTTP date. Never panics: a
+    /// number of seconds too large for a `Duration` reads as [`Duration::MAX`], which no retry
+    /// deadline accepts, so the call gives up saying so.
+    pub fn parse(v: &str) -> Option<RetryAfter> {
+        let v = v.trim();
+        if v.is_empty() {
+            return None;
         }
-        if let Ok(secs) = v.parse::<f64>()
-            && secs.is_finite()
-            && secs >= 0.0
-        {
-            return Some(RetryAfter::Delay(Duration::from_secs_f64(secs)));
+        if v.bytes().all(|b| b.is_ascii_digit()) {
+            // All digits: too many of them is still a (huge) delay, not garbage.
+            return Some(RetryAfter::Delay(
+                v.parse::<u64>()
+                    .map(Duration::from_secs)
+                    .unwrap_or(Duration::MAX),
+            ));
+        }
+        if let Ok(secs) = v.parse::<f64>() {
+            if !secs.is_finite() || secs < 0.0 {
+                return None;
+            }
+            return Some(RetryAfter::Delay(
+                Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX),
+            ));
         }
         jiff::fmt::rfc2822::parse(v)
             .ok()
@@ -303,8 +469,8 @@ impl RetryAfter {
         match self {
             RetryAfter::Delay(d) => d,
             RetryAfter::At(t) => {
-                let ms = t.as_millisecond() - now.as_millisecond();
-                Duration::from_millis(ms.max(0) as u64)
+                let ms = t.as_millisecond().saturating_sub(now.as_millisecond());
+                Duration::from_millis(u64::try_from(ms).unwrap_or(0))
             }
         }
     }
@@ -313,6 +479,7 @@ impl RetryAfter {
 /// The service answered with success, but the body did not parse.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("could not read the {status} response to {route:?}: {message} (at `{path}`)")]
+#[non_exhaustive]
 pub struct DecodeError {
     /// The route that was called.
     pub route: RouteId,
@@ -324,6 +491,29 @@ pub struct DecodeError {
     pub message: String,
     /// The raw body.
     pub body: Vec<u8>,
+    /// What was sent, when known.
+    pub request: Option<Box<RequestSummary>>,
+}
+
+impl DecodeError {
+    /// A body of a success response to `route` that did not parse: `path` is the field that
+    /// failed, `message` what was wrong.
+    pub fn new(
+        route: RouteId,
+        status: StatusCode,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        body: &[u8],
+    ) -> Self {
+        Self {
+            route,
+            status,
+            path: path.into(),
+            message: message.into(),
+            body: body.to_vec(),
+            request: None,
+        }
+    }
 }
 
 /// What went wrong in moving the bytes.
@@ -340,14 +530,33 @@ pub enum TransportErrorKind {
     Other,
 }
 
+impl TransportErrorKind {
+    /// The kind of an `std::io::Error` from a socket.
+    pub fn of_io(e: &std::io::Error) -> Self {
+        use std::io::ErrorKind::*;
+        match e.kind() {
+            ConnectionRefused | AddrNotAvailable | NotFound | HostUnreachable
+            | NetworkUnreachable => TransportErrorKind::Connect,
+            TimedOut | WouldBlock => TransportErrorKind::Timeout,
+            _ => TransportErrorKind::Io,
+        }
+    }
+}
+
 /// The request or response did not make the round trip.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("transport error ({kind:?}): {message}")]
+#[non_exhaustive]
 pub struct TransportError {
     /// What kind of failure it was.
     pub kind: TransportErrorKind,
     /// The transport's own description, without any secret.
     pub message: String,
+    /// The underlying error, for [`std::error::Error::source`].
+    #[source]
+    pub source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>>,
+    /// What was sent, when known.
+    pub request: Option<Box<RequestSummary>>,
 }
 
 impl TransportError {
@@ -356,7 +565,15 @@ impl TransportError {
         Self {
             kind,
             message: message.into(),
+            source: None,
+            request: None,
         }
+    }
+
+    /// Keeps the underlying error as this one's [`source`](std::error::Error::source).
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(std::sync::Arc::new(source));
+        self
     }
 
     /// Whether the request certainly never reached the service.

@@ -38,29 +38,32 @@ pub mod call;
 pub mod config;
 pub mod error;
 pub mod filter;
+pub mod machine;
 pub mod model;
 pub mod names;
 pub mod ops;
 pub mod pager;
 pub mod rate;
 pub mod retry;
-pub mod rmw;
 pub mod route;
 pub mod routes;
 pub mod selector;
-pub mod settings;
 
 pub use http;
 pub use jiff;
 pub use serde_json;
 
-pub use call::{Call, Step, clone_request};
+pub use call::{Call, Step};
 pub use config::{ApiKey, Config, DEFAULT_BASE_URL};
 pub use error::{
-    DecodeError, Error, ErrorShape, InvalidInput, RetryAfter, ServiceError, TransportError,
-    TransportErrorKind,
+    DecodeError, Error, ErrorShape, InvalidInput, RequestSummary, RetryAfter, ServiceError,
+    TransportError, TransportErrorKind,
 };
 pub use filter::{OrderedRange, RevisionTimeRange};
+pub use machine::{
+    Action, Change, Context, Event, Exchange, ExchangeStep, Machine, NextPage, Outgoing, Single,
+    Then, Update, Updated, Wait,
+};
 pub use model::{
     DataStore, DataStoreEntry, DataStorePage, EntryPage, OrderedEntry, OrderedEntryPage, Page,
     SnapshotResult, State,
@@ -82,9 +85,8 @@ pub use ops::ordered::{
 };
 pub use ops::{API_KEY_HEADER, Operation, PagedOperation, describe_request};
 pub use pager::{Pager, PagerEnd};
-pub use rate::{CategoryLimit, RateBudget, RateLimits, Reservation, Settle, SharedBudget};
+pub use rate::{CategoryLimit, RateBudget, RateLimiter, RateLimits, Reservation};
 pub use retry::{Decision, GiveUp, JitterSource, Outcome, RetryPolicy, RetryState};
 pub use route::{Family, RetryClass, Route, ThrottleCategory};
 pub use routes::{ROUTES, RouteId};
 pub use selector::{AsOfTime, RevisionSelector};
-pub use settings::{ClientSettings, ENV_API_KEY, ENV_BASE_URL, ENV_UNIVERSE_ID, Resolved};

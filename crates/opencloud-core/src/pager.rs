@@ -76,29 +76,25 @@ where
         Self::new(op)
     }
 
-    /// The operation for the next page, or `None` when done. Call [`Pager::on_page`] or
-    /// [`Pager::on_error`] with its outcome before asking again.
-    ///
-    /// # Panics
-    /// If the previous page's outcome was not reported.
+    /// The operation for the next page, or `None` when done. Report its outcome with
+    /// [`Pager::on_page`] or [`Pager::on_error`]. Asked again before that (the request was
+    /// abandoned, for instance a cancelled future), it hands out the same page again.
     pub fn next_op(&mut self) -> Option<O> {
         match self.state {
-            State::Ready => {
+            State::Ready | State::Waiting => {
                 self.state = State::Waiting;
                 Some(self.op.clone())
             }
-            State::Waiting => panic!("Pager::next_op called before the previous page was reported"),
             State::Done(_) => None,
         }
     }
 
     /// Reports a page. Returns whether more pages follow.
     pub fn on_page(&mut self, page: &O::Output) -> bool {
-        assert_eq!(
-            self.state,
-            State::Waiting,
-            "Pager::on_page without a request in flight"
-        );
+        if self.state != State::Waiting {
+            // A page nobody asked for (a logic error in the caller): ignore it.
+            return false;
+        }
         self.pages += 1;
         let next = page.next_page_token().filter(|t| !t.is_empty());
         self.state = match next {

@@ -368,77 +368,43 @@ impl RateBudget {
     }
 }
 
-/// A [`RateBudget`] shared by the clones of a client, handing out reservations that settle
-/// themselves exactly once.
-#[derive(Debug)]
-pub struct SharedBudget(Mutex<RateBudget>);
+/// A [`RateBudget`] shared by the clones of a client: cheap to clone, every clone draws on the
+/// same windows. Reservations are plain values, settled with [`RateLimiter::settle`] when the
+/// response arrives (the [`Exchange`](crate::Exchange) machine does this, and settles an
+/// abandoned attempt when it is dropped).
+#[derive(Debug, Clone)]
+pub struct RateLimiter(std::sync::Arc<Mutex<RateBudget>>);
 
-impl SharedBudget {
-    /// A shared budget with these limits.
+impl RateLimiter {
+    /// A limiter with these limits.
     pub fn new(limits: RateLimits) -> Self {
-        Self(Mutex::new(RateBudget::new(limits)))
+        Self(std::sync::Arc::new(Mutex::new(RateBudget::new(limits))))
     }
 
-    /// Reserves one request at `now`, or says how long to wait. The guard settles the reservation
-    /// with the response's size ([`Settle::settle`]), or with nothing when it is dropped first
-    /// (an abandoned attempt), reading the time from `clock` (the caller's clock, never the core's).
-    pub fn try_reserve<'a>(
-        &'a self,
+    /// The limits.
+    pub fn limits(&self) -> RateLimits {
+        self.lock().limits().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, RateBudget> {
+        // The budget is plain data updated in single steps: a panic elsewhere cannot leave it
+        // half-written, so a poisoned lock is still consistent.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reserves one request at `now`, or says how long to wait.
+    pub fn try_reserve(
+        &self,
         universe: &UniverseId,
         category: ThrottleCategory,
         bytes: u64,
-        clock: &'a (dyn Fn() -> Timestamp + Sync),
-    ) -> Result<Settle<'a>, Duration> {
-        let now = clock();
-        let reservation = self
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .try_reserve(universe, category, bytes, now)?;
-        Ok(Settle {
-            budget: self,
-            reservation: Some(reservation),
-            clock,
-        })
-    }
-}
-
-/// A reservation that settles exactly once: with the response's size, or with nothing when
-/// dropped, so no slot of the budget leaks.
-pub struct Settle<'a> {
-    budget: &'a SharedBudget,
-    reservation: Option<Reservation>,
-    clock: &'a (dyn Fn() -> Timestamp + Sync),
-}
-
-impl std::fmt::Debug for Settle<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settle")
-            .field("reservation", &self.reservation)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Settle<'_> {
-    /// The response arrived, with a body of `response_bytes`.
-    pub fn settle(mut self, response_bytes: u64) {
-        self.finish(response_bytes);
+        now: Timestamp,
+    ) -> Result<Reservation, Duration> {
+        self.lock().try_reserve(universe, category, bytes, now)
     }
 
-    fn finish(&mut self, response_bytes: u64) {
-        if let Some(r) = self.reservation.take() {
-            let now = (self.clock)();
-            self.budget
-                .0
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .settle(&r, response_bytes, now);
-        }
-    }
-}
-
-impl Drop for Settle<'_> {
-    fn drop(&mut self) {
-        self.finish(0);
+    /// Settles a reservation: the response arrived at `now` with `response_bytes` of body.
+    pub fn settle(&self, reservation: &Reservation, response_bytes: u64, now: Timestamp) {
+        self.lock().settle(reservation, response_bytes, now)
     }
 }

@@ -51,6 +51,7 @@ impl Outcome {
 
 /// Why no retry follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum GiveUp {
     /// The failure is not one a retry can fix (a 4xx other than 408/429).
     NotRetryable,
@@ -60,6 +61,24 @@ pub enum GiveUp {
     AttemptsExhausted,
     /// The next attempt would start after the deadline.
     DeadlineExceeded,
+    /// The service asked (`Retry-After`) for a wait longer than the whole retry budget.
+    RetryAfterTooLong,
+}
+
+impl std::fmt::Display for GiveUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GiveUp::NotRetryable => "not retried: a retry cannot fix this failure",
+            GiveUp::MayHaveApplied => {
+                "not retried: the service may have applied it, and repeating it could apply it twice"
+            }
+            GiveUp::AttemptsExhausted => "gave up: every attempt failed",
+            GiveUp::DeadlineExceeded => "gave up: the retry deadline passed",
+            GiveUp::RetryAfterTooLong => {
+                "gave up: the service asked to wait past the retry deadline (Retry-After)"
+            }
+        })
+    }
 }
 
 /// The decision for a failed attempt.
@@ -70,6 +89,9 @@ pub enum Decision {
     /// Return the error.
     GiveUp(GiveUp),
 }
+
+/// With no deadline set, the longest `Retry-After` the client waits for: a day.
+pub const MAX_RETRY_AFTER_WITHOUT_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 
 /// How often and how patiently to retry.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,26 +181,40 @@ impl RetryPolicy {
                 .powi(state.attempts.saturating_sub(1) as i32);
         let capped = exp.min(self.max_backoff.as_secs_f64());
         let jitter = jitter.clamp(0.0, 1.0);
-        let mut delay = Duration::from_secs_f64(capped * (0.5 + 0.5 * jitter));
+        let mut delay =
+            Duration::try_from_secs_f64(capped * (0.5 + 0.5 * jitter)).unwrap_or(self.max_backoff);
+        let mut asked = false;
         if let Outcome::Status {
             retry_after: Some(ra),
             ..
         } = outcome
         {
             delay = ra.delay_from(now);
+            asked = true;
         }
         if let Some(max) = self.max_elapsed {
-            let elapsed_ms = (now.as_millisecond() - state.started.as_millisecond()).max(0) as u128;
-            if elapsed_ms + delay.as_millis() > max.as_millis() {
-                return Decision::GiveUp(GiveUp::DeadlineExceeded);
+            let elapsed_ms = u128::try_from(
+                now.as_millisecond()
+                    .saturating_sub(state.started.as_millisecond()),
+            )
+            .unwrap_or(0);
+            if elapsed_ms.saturating_add(delay.as_millis()) > max.as_millis() {
+                // A wait longer than the whole budget is the service's doing, not the clock's.
+                return Decision::GiveUp(if asked && delay > max {
+                    GiveUp::RetryAfterTooLong
+                } else {
+                    GiveUp::DeadlineExceeded
+                });
             }
+        } else if asked && delay > MAX_RETRY_AFTER_WITHOUT_DEADLINE {
+            return Decision::GiveUp(GiveUp::RetryAfterTooLong);
         }
         Decision::RetryAfter(delay)
     }
 
     /// Counts an attempt about to be made.
     pub fn record_attempt(state: &mut RetryState) {
-        state.attempts += 1;
+        state.attempts = state.attempts.saturating_add(1);
     }
 }
 

@@ -14,7 +14,7 @@ use crate::names::{
 };
 use crate::ops::data_stores::list_query;
 use crate::ops::{Operation, build, page_params, paged, parse_empty, parse_json, refs};
-use crate::route::encode_component;
+use crate::route::{RetryClass, encode_component};
 use crate::routes::RouteId;
 use crate::selector::{RevisionSelector, render_entry_segment};
 
@@ -426,6 +426,16 @@ impl Operation for UpdateEntry {
     fn parse<B: AsRef<[u8]>>(&self, response: Response<B>) -> Result<DataStoreEntry, Error> {
         parse_json(self.route(), response)
     }
+    /// Guarded by an etag, a repeated update is refused once the first attempt landed (409),
+    /// which would report a write that succeeded as a conflict: retried only when certainly not
+    /// applied. Unguarded, repeating it leaves the same state.
+    fn retry_class(&self) -> RetryClass {
+        if self.etag.is_some() {
+            RetryClass::UnappliedOnly
+        } else {
+            self.route().route().retry
+        }
+    }
 }
 
 /// Marks an entry deleted; it is purged 30 days later (`DELETE .../entries/{key}`).
@@ -464,6 +474,9 @@ impl Operation for DeleteEntry {
     }
     fn parse<B: AsRef<[u8]>>(&self, response: Response<B>) -> Result<(), Error> {
         parse_empty(self.route(), response)
+    }
+    fn absent_after_retry_is_success(&self) -> bool {
+        true
     }
 }
 

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use crate::config::Config;
 use crate::error::{DecodeError, Error, InvalidInput, ServiceError};
 use crate::names::{PageToken, UniverseId};
-use crate::route::encode_component;
+use crate::route::{RetryClass, encode_component};
 use crate::routes::RouteId;
 
 pub mod data_stores;
@@ -37,6 +37,19 @@ pub trait Operation {
 
     /// Parses a response: 2xx to the output, anything else to [`Error::Service`].
     fn parse<B: AsRef<[u8]>>(&self, response: Response<B>) -> Result<Self::Output, Error>;
+
+    /// How a failed attempt of this request may be retried. The route's class by default; an
+    /// operation whose repetition could apply it twice (a write guarded by an etag, whose retry
+    /// would be refused if the first attempt landed) says [`RetryClass::UnappliedOnly`].
+    fn retry_class(&self) -> RetryClass {
+        self.route().route().retry
+    }
+
+    /// Whether a "not found" answer to a retry, after an attempt that may have been applied,
+    /// means the call succeeded (a delete whose first answer was lost). `false` by default.
+    fn absent_after_retry_is_success(&self) -> bool {
+        false
+    }
 }
 
 /// A list operation, which the [`Pager`](crate::Pager) drives page by page.
@@ -48,6 +61,37 @@ where
     fn page_token(&self) -> Option<&PageToken>;
     /// Sets the token of the page to ask for.
     fn set_page_token(&mut self, token: Option<PageToken>);
+
+    /// The same listing, starting at a saved token (a listing's `resume_token`).
+    fn resume_at(mut self, token: PageToken) -> Self
+    where
+        Self: Sized,
+    {
+        self.set_page_token(Some(token));
+        self
+    }
+}
+
+impl<O: Operation + ?Sized> Operation for &O {
+    type Output = O::Output;
+    fn route(&self) -> RouteId {
+        (**self).route()
+    }
+    fn universe(&self) -> &UniverseId {
+        (**self).universe()
+    }
+    fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, Error> {
+        (**self).to_request(config)
+    }
+    fn parse<B: AsRef<[u8]>>(&self, response: Response<B>) -> Result<Self::Output, Error> {
+        (**self).parse(response)
+    }
+    fn retry_class(&self) -> RetryClass {
+        (**self).retry_class()
+    }
+    fn absent_after_retry_is_success(&self) -> bool {
+        (**self).absent_after_retry_is_success()
+    }
 }
 
 /// Implements [`PagedOperation`] for an operation with a `page_token` field.
@@ -169,13 +213,13 @@ pub(crate) fn parse_json<T: DeserializeOwned, B: AsRef<[u8]>>(
     let bytes = response.body().as_ref();
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
-        DecodeError {
+        DecodeError::new(
             route,
-            status: response.status(),
-            path: e.path().to_string(),
-            message: e.inner().to_string(),
-            body: bytes.to_vec(),
-        }
+            response.status(),
+            e.path().to_string(),
+            e.inner().to_string(),
+            bytes,
+        )
         .into()
     })
 }

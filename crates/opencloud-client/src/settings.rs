@@ -1,13 +1,9 @@
-//! Client settings shared by every transport: what a builder collects, and how it becomes a
-//! [`Config`]. Pure: the environment is read by the caller and passed in as a lookup function.
+//! What a client builder collects, and how it becomes a [`Config`]. The environment is read by
+//! the caller and passed in as a lookup function, so the rules are testable without touching it.
 
 use std::time::Duration;
 
-use crate::config::{ApiKey, Config};
-use crate::error::{Error, InvalidInput};
-use crate::names::UniverseId;
-use crate::rate::RateLimits;
-use crate::retry::RetryPolicy;
+use opencloud_core::{ApiKey, Config, Error, InvalidInput, RateLimits, RetryPolicy, UniverseId};
 
 /// Environment variable holding the API key.
 pub const ENV_API_KEY: &str = "OPENCLOUD_API_KEY";
@@ -18,23 +14,23 @@ pub const ENV_UNIVERSE_ID: &str = "OPENCLOUD_UNIVERSE_ID";
 
 /// Everything a client builder collects, before it is checked.
 #[derive(Debug, Clone)]
-pub struct ClientSettings {
+pub(crate) struct ClientSettings {
     /// The API key (required).
-    pub api_key: Option<String>,
+    pub(crate) api_key: Option<String>,
     /// Another base URL than production.
-    pub base_url: Option<String>,
+    pub(crate) base_url: Option<String>,
     /// Allow plain `http` to hosts that are not loopback.
-    pub allow_insecure_http: bool,
+    pub(crate) allow_insecure_http: bool,
     /// The default universe.
-    pub universe: Option<String>,
+    pub(crate) universe: Option<String>,
     /// The timeout of one attempt, for the built-in transports.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// How to retry.
-    pub retry: RetryPolicy,
+    pub(crate) retry: RetryPolicy,
     /// The client-side rate limiter's budget, when on.
-    pub rate_limits: Option<RateLimits>,
+    pub(crate) rate_limits: Option<RateLimits>,
     /// Read-modify-write rounds before `update_with` gives up.
-    pub update_attempts: u32,
+    pub(crate) update_attempts: u32,
 }
 
 impl Default for ClientSettings {
@@ -54,17 +50,17 @@ impl Default for ClientSettings {
 
 /// Settings checked and turned into what a client runs on.
 #[derive(Debug, Clone)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     /// Base URL and key.
-    pub config: Config,
+    pub(crate) config: Config,
     /// The default universe, if any.
-    pub universe: Option<UniverseId>,
+    pub(crate) universe: Option<UniverseId>,
 }
 
 impl ClientSettings {
     /// Fills the key, base URL and universe from `OPENCLOUD_*` variables, looked up with
     /// `lookup` (`|k| std::env::var(k).ok()` in practice). Blank values count as unset.
-    pub fn with_env(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
+    pub(crate) fn with_env(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
         let get = |k: &str| {
             lookup(k)
                 .map(|v| v.trim().to_string())
@@ -84,7 +80,7 @@ impl ClientSettings {
 
     /// Checks the settings: a key is required; the base URL must be https, or http to a
     /// loopback host unless insecure http is allowed; the universe must be a universe id.
-    pub fn resolve(&self) -> Result<Resolved, Error> {
+    pub(crate) fn resolve(&self) -> Result<Resolved, Error> {
         let key = self.api_key.clone().ok_or_else(|| {
             InvalidInput::new(
                 "api_key",
@@ -101,14 +97,6 @@ impl ClientSettings {
         }
         let universe = self.universe.clone().map(UniverseId::new).transpose()?;
         Ok(Resolved { config, universe })
-    }
-
-    /// The error for an operation that needs a universe when none was given.
-    pub fn missing_universe() -> InvalidInput {
-        InvalidInput::new(
-            "universe_id",
-            format!("no universe given (set one on the builder or in {ENV_UNIVERSE_ID})"),
-        )
     }
 }
 

@@ -1,0 +1,996 @@
+//! Every call as a pure state machine, and the one loop that drives them.
+//!
+//! A [`Machine`] is told what happened ([`Event`]) and the time, and answers what to do next
+//! ([`Action`]): send a request, sleep, or finish. A driver (the async and blocking clients, or
+//! your own) runs this loop and nothing else:
+//!
+//! ```text
+//! let mut event = Event::Start;
+//! loop {
+//!     match machine.step(event, clock.now(), jitter.next_sample()) {
+//!         Action::Send(out) => event = Event::Response(http.call(out.request)),   // the I/O
+//!         Action::Sleep(d, _) => { clock.sleep(d); event = Event::Woke }
+//!         Action::Done(result) => return result,
+//!     }
+//! }
+//! ```
+//!
+//! The machines:
+//! * [`Exchange`]: one request across its attempts: waits for the client-side rate budget,
+//!   retries by the operation's retry class, settles the budget when the answer arrives.
+//! * [`Single`]: one operation: an exchange, then the operation's parser.
+//! * [`NextPage`]: the next page of a [`Pager`].
+//! * [`Update`]: a read-modify-write round of one entry, guarded by its etag, which finds out
+//!   whether its own write landed when the answer was lost, instead of applying it twice.
+//!
+//! Machines read no clock and draw no randomness: both come in with each step.
+
+use std::borrow::BorrowMut;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Request, Response, StatusCode};
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::call::{Call, Step};
+use crate::config::Config;
+use crate::error::{Error, TransportError};
+use crate::filter::RevisionTimeRange;
+use crate::model::{DataStoreEntry, Page, State};
+use crate::names::{Attributes, RevisionId};
+use crate::ops::entries::{
+    CreateEntry, EntryAddress, EntryWrite, GetEntry, ListEntryRevisions, UpdateEntry,
+};
+use crate::ops::{Operation, PagedOperation};
+use crate::pager::{Pager, PagerEnd};
+use crate::rate::{RateLimiter, Reservation};
+use crate::retry::RetryPolicy;
+use crate::routes::RouteId;
+use crate::selector::RevisionSelector;
+
+/// What a client runs its calls with: where and as whom (the [`Config`]), how to retry, the
+/// client-side rate limiter, and how many read-modify-write rounds to try.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Context {
+    /// Base URL and key.
+    pub config: Config,
+    /// How to retry failed attempts.
+    pub retry: RetryPolicy,
+    /// The client-side rate limiter, when on.
+    pub limiter: Option<RateLimiter>,
+    /// Read-modify-write rounds before [`Update`] gives up with [`Error::UpdateConflict`].
+    pub update_attempts: u32,
+}
+
+impl Context {
+    /// A context with the default retry policy, no limiter and 100 update rounds.
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            retry: RetryPolicy::default(),
+            limiter: None,
+            update_attempts: 100,
+        }
+    }
+    /// Sets the retry policy.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+    /// Sets (or removes) the client-side rate limiter.
+    pub fn limiter(mut self, limiter: Option<RateLimiter>) -> Self {
+        self.limiter = limiter;
+        self
+    }
+    /// Sets the number of read-modify-write rounds (at least 1).
+    pub fn update_attempts(mut self, attempts: u32) -> Self {
+        self.update_attempts = attempts.max(1);
+        self
+    }
+}
+
+/// What happened since the last step.
+#[derive(Debug)]
+pub enum Event {
+    /// Nothing yet: the first step.
+    Start,
+    /// The answer to the last [`Action::Send`]: a response with any status, or a transport
+    /// failure.
+    Response(Result<Response<Vec<u8>>, TransportError>),
+    /// The last [`Action::Sleep`] is over.
+    Woke,
+}
+
+/// Why a machine asks to sleep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Wait {
+    /// The client-side rate budget has no room yet.
+    RateLimit,
+    /// Before retrying a failed attempt (backoff, or the service's `Retry-After`).
+    Retry,
+    /// Before another read-modify-write round, after losing a race to another writer.
+    Contention,
+}
+
+/// A request to send, with what a log line or span wants to say about it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Outgoing {
+    /// The complete request.
+    pub request: Request<Vec<u8>>,
+    /// The route it calls.
+    pub route: RouteId,
+    /// Which attempt this is, from 1.
+    pub attempt: u32,
+}
+
+/// What to do next.
+#[derive(Debug)]
+#[must_use = "a machine's action must be carried out"]
+pub enum Action<T> {
+    /// Send this request; report its answer with [`Event::Response`].
+    Send(Outgoing),
+    /// Sleep this long; report with [`Event::Woke`].
+    Sleep(Duration, Wait),
+    /// The call is over.
+    Done(Result<T, Error>),
+}
+
+/// A call as a state machine. See the [module documentation](self) for the driving loop.
+///
+/// After [`Action::Done`] the machine is spent; stepping it again is a logic error that
+/// returns an error, never a panic.
+pub trait Machine {
+    /// What the call returns.
+    type Output;
+    /// Reports `event` at `now`, with a fresh `jitter` sample in `[0, 1)`, and returns what to
+    /// do next.
+    fn step(&mut self, event: Event, now: Timestamp, jitter: f64) -> Action<Self::Output>;
+}
+
+impl<M: Machine + ?Sized> Machine for &mut M {
+    type Output = M::Output;
+    fn step(&mut self, event: Event, now: Timestamp, jitter: f64) -> Action<M::Output> {
+        (**self).step(event, now, jitter)
+    }
+}
+
+fn spent<T>() -> Action<T> {
+    Action::Done(Err(crate::error::InvalidInput::new(
+        "machine",
+        "was stepped after it finished",
+    )
+    .into()))
+}
+
+/// A machine whose result is passed through a function: `Then::new(machine, |r| ...)`.
+pub struct Then<M, F> {
+    machine: M,
+    then: Option<F>,
+}
+
+impl<M, F> std::fmt::Debug for Then<M, F>
+where
+    M: std::fmt::Debug,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Then")
+            .field("machine", &self.machine)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M, F> Then<M, F> {
+    /// Runs `machine`, then `then` on its result.
+    pub fn new(machine: M, then: F) -> Self {
+        Self {
+            machine,
+            then: Some(then),
+        }
+    }
+}
+
+impl<M, F, U> Machine for Then<M, F>
+where
+    M: Machine,
+    F: FnOnce(M::Output) -> Result<U, Error>,
+{
+    type Output = U;
+    fn step(&mut self, event: Event, now: Timestamp, jitter: f64) -> Action<U> {
+        match self.machine.step(event, now, jitter) {
+            Action::Send(o) => Action::Send(o),
+            Action::Sleep(d, w) => Action::Sleep(d, w),
+            Action::Done(r) => match self.then.take() {
+                Some(then) => Action::Done(r.and_then(then)),
+                None => spent(),
+            },
+        }
+    }
+}
+
+/// What an [`Exchange`] step asks for.
+#[derive(Debug)]
+pub enum ExchangeStep {
+    /// Send this request.
+    Send(Outgoing),
+    /// Sleep.
+    Sleep(Duration, Wait),
+    /// Over: a response to parse (any status the retry policy did not retry), or the error.
+    Finished(Result<Response<Vec<u8>>, Error>),
+}
+
+/// One request across its attempts: rate budget, retries, settling.
+#[derive(Debug)]
+pub struct Exchange {
+    limiter: Option<RateLimiter>,
+    call: Call,
+    reservation: Option<Reservation>,
+    last_now: Timestamp,
+}
+
+impl Exchange {
+    /// An exchange for a built call.
+    pub fn new(call: Call, limiter: Option<RateLimiter>, now: Timestamp) -> Self {
+        Self {
+            limiter,
+            call,
+            reservation: None,
+            last_now: now,
+        }
+    }
+
+    /// The call, with its attempts and retry state.
+    pub fn call(&self) -> &Call {
+        &self.call
+    }
+
+    fn attempt(&mut self, now: Timestamp) -> ExchangeStep {
+        self.last_now = now;
+        if let Some(limiter) = &self.limiter {
+            let route = self.call.route();
+            match limiter.try_reserve(
+                self.call.universe(),
+                route.throttle,
+                self.call.body_len(),
+                now,
+            ) {
+                Ok(r) => self.reservation = Some(r),
+                Err(d) => return ExchangeStep::Sleep(d, Wait::RateLimit),
+            }
+        }
+        let request = self.call.request();
+        ExchangeStep::Send(Outgoing {
+            request,
+            route: self.call.route().id,
+            attempt: self.call.attempts(),
+        })
+    }
+
+    fn settle(&mut self, bytes: u64, now: Timestamp) {
+        if let (Some(limiter), Some(r)) = (&self.limiter, self.reservation.take()) {
+            limiter.settle(&r, bytes, now);
+        }
+    }
+
+    /// Reports an event and says what to do next.
+    pub fn step(&mut self, event: Event, now: Timestamp, jitter: f64) -> ExchangeStep {
+        match event {
+            Event::Start | Event::Woke => self.attempt(now),
+            Event::Response(result) => {
+                let bytes = result.as_ref().map_or(0, |r| r.body().len() as u64);
+                self.settle(bytes, now);
+                self.last_now = now;
+                match self.call.on_result(result, now, jitter) {
+                    Step::Done(r) => ExchangeStep::Finished(r),
+                    Step::Retry(d) => ExchangeStep::Sleep(d, Wait::Retry),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Exchange {
+    /// An abandoned attempt (a cancelled future) gives its budget slot back, counted from the
+    /// last time the exchange saw.
+    fn drop(&mut self) {
+        let now = self.last_now;
+        self.settle(0, now);
+    }
+}
+
+/// One operation: validated and built at the first step, sent by an [`Exchange`], parsed.
+#[derive(Debug)]
+pub struct Single<O: Operation> {
+    ctx: Arc<Context>,
+    op: O,
+    exchange: Option<Exchange>,
+    done: bool,
+}
+
+impl<O: Operation> Single<O> {
+    /// A machine for `op`.
+    pub fn new(ctx: Arc<Context>, op: O) -> Self {
+        Self {
+            ctx,
+            op,
+            exchange: None,
+            done: false,
+        }
+    }
+
+    /// The operation.
+    pub fn op(&self) -> &O {
+        &self.op
+    }
+}
+
+impl<O: Operation> Machine for Single<O> {
+    type Output = O::Output;
+
+    fn step(&mut self, event: Event, now: Timestamp, jitter: f64) -> Action<O::Output> {
+        if self.done {
+            return spent();
+        }
+        let exchange = match &mut self.exchange {
+            Some(e) => e,
+            None => match Call::new(&self.op, &self.ctx.config, self.ctx.retry.clone(), now) {
+                Ok(call) => {
+                    self.exchange
+                        .insert(Exchange::new(call, self.ctx.limiter.clone(), now))
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Action::Done(Err(e));
+                }
+            },
+        };
+        match exchange.step(event, now, jitter) {
+            ExchangeStep::Send(o) => Action::Send(o),
+            ExchangeStep::Sleep(d, w) => Action::Sleep(d, w),
+            ExchangeStep::Finished(result) => {
+                self.done = true;
+                Action::Done(finish(&self.op, exchange.call(), result))
+            }
+        }
+    }
+}
+
+/// Parses the final answer of a call, attaching what was sent to any error.
+fn finish<O: Operation>(
+    op: &O,
+    call: &Call,
+    result: Result<Response<Vec<u8>>, Error>,
+) -> Result<O::Output, Error> {
+    let mut response = result?;
+    if response.status() == StatusCode::NOT_FOUND
+        && call.maybe_applied()
+        && op.absent_after_retry_is_success()
+    {
+        // The first attempt's answer was lost, and the retry finds the resource gone: the
+        // first attempt did it.
+        response = Response::new(Vec::new());
+    }
+    op.parse(response)
+        .map_err(|e| e.with_request(&call.summary()))
+}
+
+/// The next page of a [`Pager`]: `None` once the pager is done. The pager is updated with the
+/// page (or the failure), so it can be saved and resumed.
+#[derive(Debug)]
+pub struct NextPage<P, O: PagedOperation>
+where
+    O::Output: Page,
+{
+    ctx: Arc<Context>,
+    pager: P,
+    single: Option<Single<O>>,
+    done: bool,
+}
+
+impl<P: BorrowMut<Pager<O>>, O: PagedOperation> NextPage<P, O>
+where
+    O::Output: Page,
+{
+    /// Fetches the next page of `pager` (owned, or borrowed with `&mut`).
+    pub fn new(ctx: Arc<Context>, pager: P) -> Self {
+        Self {
+            ctx,
+            pager,
+            single: None,
+            done: false,
+        }
+    }
+
+    /// The pager.
+    pub fn pager(&self) -> &Pager<O> {
+        self.pager.borrow()
+    }
+
+    /// The pager, back.
+    pub fn into_pager(self) -> P {
+        self.pager
+    }
+}
+
+impl<P: BorrowMut<Pager<O>>, O: PagedOperation> Machine for NextPage<P, O>
+where
+    O::Output: Page,
+{
+    type Output = Option<O::Output>;
+
+    fn step(&mut self, event: Event, now: Timestamp, jitter: f64) -> Action<Self::Output> {
+        if self.done {
+            return spent();
+        }
+        let single = match &mut self.single {
+            Some(s) => s,
+            None => match self.pager.borrow_mut().next_op() {
+                Some(op) => self.single.insert(Single::new(self.ctx.clone(), op)),
+                None => {
+                    self.done = true;
+                    return Action::Done(Ok(None));
+                }
+            },
+        };
+        match single.step(event, now, jitter) {
+            Action::Send(o) => Action::Send(o),
+            Action::Sleep(d, w) => Action::Sleep(d, w),
+            Action::Done(result) => {
+                self.done = true;
+                let pager = self.pager.borrow_mut();
+                Action::Done(match result {
+                    Ok(page) => {
+                        pager.on_page(&page);
+                        Ok(Some(page))
+                    }
+                    Err(e) => {
+                        pager.on_error();
+                        Err(e)
+                    }
+                })
+            }
+        }
+    }
+}
+
+/// What the change function of a read-modify-write decides.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Change<T> {
+    /// Write this value (users and attributes are kept).
+    Write(T),
+    /// Keep the entry as it is: nothing is written, no revision is made.
+    Keep,
+    /// Stop with this error: nothing is written.
+    Abort(Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+impl<T> Change<T> {
+    /// Stops the update with `error`.
+    pub fn abort(error: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+        Change::Abort(error.into())
+    }
+}
+
+/// The result of a read-modify-write.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Updated {
+    /// The new value was written: the entry as written.
+    Written(DataStoreEntry),
+    /// The change kept the entry as it was: the entry as read (`None` if it did not exist).
+    Kept(Option<DataStoreEntry>),
+}
+
+impl Updated {
+    /// The entry after the call, written or as read.
+    pub fn entry(&self) -> Option<&DataStoreEntry> {
+        match self {
+            Updated::Written(e) => Some(e),
+            Updated::Kept(e) => e.as_ref(),
+        }
+    }
+    /// Whether a revision was written.
+    pub fn was_written(&self) -> bool {
+        matches!(self, Updated::Written(_))
+    }
+}
+
+/// The pause before read-modify-write round `round + 1`: up to 2^round ms, at most 50 ms,
+/// scaled by `jitter` in `[0, 1)` so that contending writers spread out.
+pub fn contention_backoff(round: u32, jitter: f64) -> Duration {
+    let cap = Duration::from_millis(1u64 << round.min(6)).min(Duration::from_millis(50));
+    cap.mul_f64(jitter.clamp(0.0, 1.0))
+}
+
+/// Whether a revision holds exactly what a write sent: value, users and attributes (no
+/// attributes and empty attributes are the same).
+pub fn holds_write(revision: &DataStoreEntry, sent: &EntryWrite) -> bool {
+    let empty = serde_json::Map::new();
+    revision.value.as_ref() == Some(&sent.value)
+        && revision.users == sent.users
+        && revision.attributes.as_ref().unwrap_or(&empty)
+            == sent.attributes.as_ref().map_or(&empty, Attributes::as_map)
+}
+
+/// The write of one round: an update guarded by the etag that was read, keeping the users and
+/// attributes that were read (an update that omits them clears them); or a create.
+fn write_for(
+    address: &EntryAddress,
+    current: Option<&DataStoreEntry>,
+    mut write: EntryWrite,
+) -> Write {
+    match current {
+        Some(e) => {
+            write.users = e.users.clone();
+            write.attributes = e.attributes.clone().map(Attributes::new_unvalidated);
+            let mut op = UpdateEntry::new(address.clone(), write);
+            op.etag = e.etag.clone();
+            Write::Update(op)
+        }
+        None => Write::Create(CreateEntry::new(address.clone(), write)),
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Write {
+    Update(UpdateEntry),
+    Create(CreateEntry),
+}
+
+#[derive(Debug)]
+enum Writing {
+    Update(Single<UpdateEntry>),
+    Create(Single<CreateEntry>),
+}
+
+/// What a round knows while it finds out whether its write landed.
+#[derive(Debug)]
+struct Unknown {
+    current: Option<DataStoreEntry>,
+    sent: EntryWrite,
+    cause: Error,
+}
+
+// One state at a time lives in the machine, which a driver keeps in one place for the whole
+// call: boxing the larger states would only add allocations.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum UpdateState {
+    /// Reading the entry. `refused` holds a create's refusal, returned if the entry is still
+    /// missing (the refusal had another reason than a competing creator).
+    Reading {
+        get: Single<GetEntry>,
+        refused: Option<Error>,
+    },
+    Writing {
+        current: Option<DataStoreEntry>,
+        write: Writing,
+    },
+    /// A create's outcome is unknown: does the entry exist now?
+    ProbingCreate {
+        unknown: Unknown,
+        get: Single<GetEntry>,
+    },
+    /// Listing revisions to find the one after the base (or the one that created the entry).
+    Listing {
+        unknown: Unknown,
+        pager: Pager<ListEntryRevisions>,
+        page: Single<ListEntryRevisions>,
+        revisions: Vec<DataStoreEntry>,
+    },
+    /// Reading candidate revisions and comparing them with what was sent.
+    Checking {
+        unknown: Unknown,
+        candidates: Vec<String>,
+        get: Single<GetEntry>,
+    },
+    Done,
+}
+
+/// A read-modify-write of one standard entry, as `UpdateAsync` does inside a game.
+///
+/// Each round reads the entry, applies the change function to its value (`None` when it does
+/// not exist), and writes the result guarded by the etag it read (or creates the entry), so a
+/// concurrent write is never lost: on a conflict it reads again and re-applies the change, up to
+/// [`Context::update_attempts`] rounds. Users and attributes are kept.
+///
+/// **Lost answers.** When the write's answer is lost (a 5xx, a timeout, a dropped connection
+/// after sending), the write may have landed, and running the change again would apply it twice.
+/// The write was conditional on the base revision, so at most one guarded write can follow it:
+/// the machine lists the revisions after the base, reads the first one, and compares it with what
+/// it sent (value, users, attributes). Its own: the call succeeded. Another writer's: the round
+/// runs again. No successor: the write did not land, and the change runs again on the same base.
+/// If the history cannot answer, the call fails with [`Error::OutcomeUnknown`]. It cannot tell
+/// its own write from another writer's byte-identical write on the same base.
+pub struct Update<T, F> {
+    ctx: Arc<Context>,
+    address: EntryAddress,
+    change: F,
+    round: u32,
+    state: UpdateState,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T, F> std::fmt::Debug for Update<T, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Update")
+            .field("address", &self.address)
+            .field("round", &self.round)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T, F> Update<T, F>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnMut(Option<T>) -> Change<T>,
+{
+    /// A read-modify-write of `address` with `change`.
+    pub fn new(ctx: Arc<Context>, address: EntryAddress, change: F) -> Self {
+        let get = Single::new(ctx.clone(), GetEntry::new(address.clone()));
+        Self {
+            ctx,
+            address,
+            change,
+            round: 1,
+            state: UpdateState::Reading { get, refused: None },
+            _value: PhantomData,
+        }
+    }
+
+    /// Another writer won: wait a little, then read again (or give up after the last round).
+    fn next_round(&mut self, refused: Option<Error>, jitter: f64) -> Action<Updated> {
+        if self.round >= self.ctx.update_attempts {
+            self.state = UpdateState::Done;
+            return Action::Done(Err(Error::UpdateConflict {
+                attempts: self.round,
+            }));
+        }
+        let pause = contention_backoff(self.round, jitter);
+        self.round += 1;
+        // The read starts when the pause is over (a first step on `Woke` sends).
+        let get = Single::new(self.ctx.clone(), GetEntry::new(self.address.clone()));
+        self.state = UpdateState::Reading { get, refused };
+        Action::Sleep(pause, Wait::Contention)
+    }
+
+    /// Runs the change on what was read and starts the write.
+    fn apply(
+        &mut self,
+        current: Option<DataStoreEntry>,
+        now: Timestamp,
+        jitter: f64,
+    ) -> Action<Updated> {
+        let value = match current
+            .as_ref()
+            .map(DataStoreEntry::value_as::<T>)
+            .transpose()
+        {
+            Ok(v) => v,
+            Err(e) => return self.finish(Err(e)),
+        };
+        let value = match (self.change)(value) {
+            Change::Write(v) => v,
+            Change::Keep => return self.finish(Ok(Updated::Kept(current))),
+            Change::Abort(e) => return self.finish(Err(Error::Aborted(e))),
+        };
+        let write = match EntryWrite::from_serializable(&value) {
+            Ok(w) => w,
+            Err(e) => return self.finish(Err(e.into())),
+        };
+        let write = match write_for(&self.address, current.as_ref(), write) {
+            Write::Update(op) => Writing::Update(Single::new(self.ctx.clone(), op)),
+            Write::Create(op) => Writing::Create(Single::new(self.ctx.clone(), op)),
+        };
+        self.state = UpdateState::Writing { current, write };
+        self.step(Event::Start, now, jitter)
+    }
+
+    fn finish(&mut self, result: Result<Updated, Error>) -> Action<Updated> {
+        self.state = UpdateState::Done;
+        Action::Done(result)
+    }
+
+    /// The write failed: decide between another round, finding out, and failing.
+    fn after_write_failed(
+        &mut self,
+        current: Option<DataStoreEntry>,
+        sent: EntryWrite,
+        error: Error,
+        now: Timestamp,
+        jitter: f64,
+    ) -> Action<Updated> {
+        if error.is_outcome_unknown() {
+            let unknown = Unknown {
+                current,
+                sent,
+                cause: error,
+            };
+            return match &unknown.current {
+                Some(base) => {
+                    let start = base.revision_create_time;
+                    self.list_revisions(unknown, start, now, jitter)
+                }
+                None => {
+                    let get = Single::new(self.ctx.clone(), GetEntry::new(self.address.clone()));
+                    self.state = UpdateState::ProbingCreate { unknown, get };
+                    self.step(Event::Start, now, jitter)
+                }
+            };
+        }
+        let had_current = current.is_some();
+        match error.status().map(|s| s.as_u16()) {
+            // A stale etag, or the entry went away: another writer got there first.
+            Some(409 | 412) => self.next_round(None, jitter),
+            Some(404) if had_current => self.next_round(None, jitter),
+            // A create refused: another creator won, unless the entry is still missing.
+            Some(400) if !had_current => self.next_round(Some(error), jitter),
+            _ => self.finish(Err(error)),
+        }
+    }
+
+    fn list_revisions(
+        &mut self,
+        unknown: Unknown,
+        start: Option<Timestamp>,
+        now: Timestamp,
+        jitter: f64,
+    ) -> Action<Updated> {
+        let range = RevisionTimeRange { start, end: None };
+        let mut pager = Pager::new(
+            ListEntryRevisions::new(self.address.clone())
+                .range(range)
+                .max_page_size(100),
+        );
+        let Some(op) = pager.next_op() else {
+            return self.unknown(unknown.cause);
+        };
+        let page = Single::new(self.ctx.clone(), op);
+        self.state = UpdateState::Listing {
+            unknown,
+            pager,
+            page,
+            revisions: Vec::new(),
+        };
+        self.step(Event::Start, now, jitter)
+    }
+
+    fn unknown(&mut self, cause: Error) -> Action<Updated> {
+        self.finish(Err(Error::OutcomeUnknown {
+            cause: Box::new(cause),
+        }))
+    }
+
+    /// Every revision after the base is listed: pick the candidates for "the write that
+    /// followed the base", or learn that nothing followed it.
+    fn after_listing(
+        &mut self,
+        unknown: Unknown,
+        mut revisions: Vec<DataStoreEntry>,
+        now: Timestamp,
+        jitter: f64,
+    ) -> Action<Updated> {
+        revisions.sort_by_key(|r| r.revision_create_time);
+        let candidates: Vec<String> = match &unknown.current {
+            Some(base) => {
+                let base_id = base.revision_id.as_deref();
+                let after: Vec<&DataStoreEntry> = revisions
+                    .iter()
+                    .filter(|r| r.revision_id.is_some() && r.revision_id.as_deref() != base_id)
+                    .collect();
+                let first = after.first().and_then(|r| r.revision_create_time);
+                after
+                    .iter()
+                    .filter(|r| r.revision_create_time == first)
+                    .filter_map(|r| r.revision_id.clone())
+                    .collect()
+            }
+            None => {
+                // The revision that began the entry's current life: the first one after the
+                // last deletion.
+                let start = revisions
+                    .iter()
+                    .rposition(|r| r.state == State::Deleted)
+                    .map_or(0, |i| i + 1);
+                revisions
+                    .get(start)
+                    .and_then(|r| r.revision_id.clone())
+                    .into_iter()
+                    .collect()
+            }
+        };
+        if candidates.is_empty() {
+            // Nothing followed the base: the write did not land. Run the change again on the
+            // same base, without reading it again.
+            if self.round >= self.ctx.update_attempts {
+                return self.unknown(unknown.cause);
+            }
+            self.round += 1;
+            return self.apply(unknown.current, now, jitter);
+        }
+        self.check_next(unknown, candidates, now, jitter)
+    }
+
+    fn check_next(
+        &mut self,
+        unknown: Unknown,
+        mut candidates: Vec<String>,
+        now: Timestamp,
+        jitter: f64,
+    ) -> Action<Updated> {
+        let Some(id) = candidates.pop() else {
+            // Another writer's revision followed the base: a conflict like any other.
+            return self.next_round(None, jitter);
+        };
+        let revision = match RevisionId::new(id) {
+            Ok(r) => r,
+            Err(e) => return self.unknown(Error::from(e)),
+        };
+        let get = Single::new(
+            self.ctx.clone(),
+            GetEntry::new(self.address.clone()).at(RevisionSelector::Revision(revision)),
+        );
+        self.state = UpdateState::Checking {
+            unknown,
+            candidates,
+            get,
+        };
+        self.step(Event::Start, now, jitter)
+    }
+}
+
+/// Relays a sub-machine's send or sleep after putting the state back, or hands its result on.
+macro_rules! relay {
+    ($self:ident, $action:expr, $keep:expr, |$r:ident| $done:expr) => {
+        match $action {
+            Action::Send(o) => {
+                $self.state = $keep;
+                Action::Send(o)
+            }
+            Action::Sleep(d, w) => {
+                $self.state = $keep;
+                Action::Sleep(d, w)
+            }
+            Action::Done($r) => $done,
+        }
+    };
+}
+
+impl<T, F> Machine for Update<T, F>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnMut(Option<T>) -> Change<T>,
+{
+    type Output = Updated;
+
+    fn step(&mut self, event: Event, now: Timestamp, jitter: f64) -> Action<Updated> {
+        match std::mem::replace(&mut self.state, UpdateState::Done) {
+            UpdateState::Done => spent(),
+            UpdateState::Reading { mut get, refused } => {
+                let action = get.step(event, now, jitter);
+                relay!(
+                    self,
+                    action,
+                    UpdateState::Reading { get, refused },
+                    |r| match r {
+                        Ok(entry) => self.apply(Some(entry), now, jitter),
+                        Err(e) if e.is_not_found() => match refused {
+                            Some(original) => self.finish(Err(original)),
+                            None => self.apply(None, now, jitter),
+                        },
+                        Err(e) => self.finish(Err(e)),
+                    }
+                )
+            }
+            UpdateState::Writing { current, mut write } => {
+                let action = match &mut write {
+                    Writing::Update(s) => s.step(event, now, jitter),
+                    Writing::Create(s) => s.step(event, now, jitter),
+                };
+                relay!(
+                    self,
+                    action,
+                    UpdateState::Writing { current, write },
+                    |r| match r {
+                        Ok(entry) => self.finish(Ok(Updated::Written(entry))),
+                        Err(e) => {
+                            let sent = match write {
+                                Writing::Update(s) => s.op.write,
+                                Writing::Create(s) => s.op.write,
+                            };
+                            self.after_write_failed(current, sent, e, now, jitter)
+                        }
+                    }
+                )
+            }
+            UpdateState::ProbingCreate { unknown, mut get } => {
+                let action = get.step(event, now, jitter);
+                relay!(
+                    self,
+                    action,
+                    UpdateState::ProbingCreate { unknown, get },
+                    |r| match r {
+                        // Still missing: the create did not land. Run the change again.
+                        Err(e) if e.is_not_found() => {
+                            if self.round >= self.ctx.update_attempts {
+                                return self.unknown(unknown.cause);
+                            }
+                            self.round += 1;
+                            self.apply(None, now, jitter)
+                        }
+                        Ok(_) => self.list_revisions(unknown, None, now, jitter),
+                        Err(_) => self.unknown(unknown.cause),
+                    }
+                )
+            }
+            UpdateState::Listing {
+                unknown,
+                mut pager,
+                mut page,
+                mut revisions,
+            } => {
+                let action = page.step(event, now, jitter);
+                let keep = |unknown, pager, page, revisions| UpdateState::Listing {
+                    unknown,
+                    pager,
+                    page,
+                    revisions,
+                };
+                relay!(
+                    self,
+                    action,
+                    keep(unknown, pager, page, revisions),
+                    |r| match r {
+                        Err(_) => self.unknown(unknown.cause),
+                        Ok(p) => {
+                            pager.on_page(&p);
+                            revisions.extend(p.into_items());
+                            match pager.next_op() {
+                                Some(op) => {
+                                    let page = Single::new(self.ctx.clone(), op);
+                                    self.state = keep(unknown, pager, page, revisions);
+                                    self.step(Event::Start, now, jitter)
+                                }
+                                None if pager.end() == Some(PagerEnd::Complete) => {
+                                    self.after_listing(unknown, revisions, now, jitter)
+                                }
+                                None => self.unknown(unknown.cause),
+                            }
+                        }
+                    }
+                )
+            }
+            UpdateState::Checking {
+                unknown,
+                candidates,
+                mut get,
+            } => {
+                let action = get.step(event, now, jitter);
+                relay!(
+                    self,
+                    action,
+                    UpdateState::Checking {
+                        unknown,
+                        candidates,
+                        get
+                    },
+                    |r| match r {
+                        Ok(revision) if holds_write(&revision, &unknown.sent) => {
+                            self.finish(Ok(Updated::Written(revision)))
+                        }
+                        Ok(_) => self.check_next(unknown, candidates, now, jitter),
+                        Err(_) => self.unknown(unknown.cause),
+                    }
+                )
+            }
+        }
+    }
+}
