@@ -4,9 +4,28 @@
 //! A restriction's id is the user's id. A ban or an unban is one `PATCH` of the whole
 //! `gameJoinRestriction` (the service refuses masks that index into it), and always carries an
 //! [`IdempotencyKey`]: a retried update cannot apply twice or move the ban's start time.
+//!
+//! ```
+//! use opencloud_core::*;
+//!
+//! let config = Config::new(ApiKey::new("my-key")?);
+//! let ban = UpdateUserRestriction::new(
+//!     UserRestrictionAddress::new(UniverseId::from(1234), UserId(156)),
+//!     RestrictionWrite::ban()
+//!         .duration(RestrictionDuration::from_days(7)?)
+//!         .display_reason("Exploiting")
+//!         .private_reason("Teleport hack, reported by three players"),
+//!     // Made once per logical update, before the first attempt (a UUID and the caller's clock).
+//!     IdempotencyKey::new("0b6c5a5e-1f0e-4a7a-9c53-9d1f0f3c2b11", "2024-06-25T22:56:58Z".parse()?)?,
+//! );
+//! let request = ban.to_request(&config)?;
+//! assert_eq!(request.method(), http::Method::PATCH);
+//! assert!(request.uri().query().unwrap().starts_with("updateMask=gameJoinRestriction&idempotencyKey.key="));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use http::{Request, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::{Error, InvalidInput};
@@ -177,8 +196,11 @@ impl Operation for GetUserRestriction {
 
 /// The new state of a `gameJoinRestriction`: a ban ([`RestrictionWrite::ban`]) or an unban
 /// ([`RestrictionWrite::unban`]). It replaces the whole restriction: fields left out are cleared.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// It also deserializes from the request body's `gameJoinRestriction` (read-only fields such as
+/// `startTime` are ignored), so a server can read a write and [`check`](Self::check) it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct RestrictionWrite {
     /// True to ban, false to lift the ban.
     pub active: bool,
@@ -194,6 +216,13 @@ pub struct RestrictionWrite {
     pub display_reason: Option<String>,
     /// True to leave the user's alt accounts unbanned.
     pub exclude_alt_accounts: bool,
+}
+
+impl Default for RestrictionWrite {
+    /// An unban: what an empty `gameJoinRestriction` means.
+    fn default() -> Self {
+        Self::unban()
+    }
 }
 
 impl RestrictionWrite {
@@ -492,6 +521,29 @@ paged!(ListUserRestrictions, ListUserRestrictionLogs);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_read_back_from_a_request_body() {
+        let w = RestrictionWrite::ban()
+            .duration(RestrictionDuration::from_secs(60).unwrap())
+            .display_reason("d")
+            .exclude_alt_accounts(true);
+        let json = serde_json::to_string(&w).unwrap();
+        assert_eq!(serde_json::from_str::<RestrictionWrite>(&json).unwrap(), w);
+        let sparse: RestrictionWrite =
+            serde_json::from_str(r#"{"active":true,"startTime":"2024-01-01T00:00:00Z"}"#).unwrap();
+        assert_eq!(sparse, RestrictionWrite::ban());
+        assert_eq!(
+            serde_json::from_str::<RestrictionWrite>("{}").unwrap(),
+            RestrictionWrite::unban()
+        );
+        let long: RestrictionWrite = serde_json::from_str(&format!(
+            r#"{{"active":true,"privateReason":"{}"}}"#,
+            "p".repeat(1001)
+        ))
+        .unwrap();
+        assert_eq!(long.check().unwrap_err().field, "private_reason");
+    }
 
     #[test]
     fn log_filters_render_and_parse_back() {
