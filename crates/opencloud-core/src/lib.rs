@@ -40,7 +40,9 @@ pub mod error;
 pub mod filter;
 pub mod machine;
 pub mod model;
+pub mod model_experience;
 pub mod names;
+pub mod names_experience;
 pub mod ops;
 pub mod pager;
 pub mod rate;
@@ -68,10 +70,15 @@ pub use model::{
     DataStore, DataStoreEntry, DataStorePage, EntryPage, OrderedEntry, OrderedEntryPage, Page,
     SnapshotResult, State,
 };
+pub use model_experience::{
+    GameJoinRestriction, Moderator, RestrictionType, UserRestriction, UserRestrictionLog,
+    UserRestrictionLogPage, UserRestrictionPage,
+};
 pub use names::{
     Attributes, DataStoreName, EntryKey, OrderedEntryId, PageToken, RevisionId, Scope, UniverseId,
     UserId,
 };
+pub use names_experience::{IdempotencyKey, PlaceId, RestrictionDuration, TopicName};
 pub use ops::data_stores::{
     DeleteDataStore, ListDataStores, SnapshotDataStores, UndeleteDataStore,
 };
@@ -79,9 +86,14 @@ pub use ops::entries::{
     CreateEntry, DeleteEntry, EntryAddress, EntryWrite, GetEntry, IncrementEntry, ListEntries,
     ListEntryRevisions, ListScope, UpdateEntry,
 };
+pub use ops::messaging::{PublishMessage, PublishMessageV1};
 pub use ops::ordered::{
     CreateOrderedEntry, DeleteOrderedEntry, GetOrderedEntry, IncrementOrderedEntry,
     ListOrderedEntries, Order, OrderedStore, UpdateOrderedEntry,
+};
+pub use ops::user_restrictions::{
+    GetUserRestriction, ListUserRestrictionLogs, ListUserRestrictions, RestrictionLogFilter,
+    RestrictionWrite, UpdateUserRestriction, UserRestrictionAddress,
 };
 pub use ops::{API_KEY_HEADER, Operation, PagedOperation, describe_request};
 pub use pager::{Pager, PagerEnd};

@@ -302,7 +302,7 @@ fn built_requests_match_the_snapshot() {
 }
 
 #[test]
-fn every_route_is_exercised_by_the_snapshot() {
+fn every_data_store_route_is_exercised_by_the_snapshot() {
     let mut seen = std::collections::HashSet::new();
     for (_, req) in cases() {
         if let Ok(r) = req {
@@ -312,7 +312,11 @@ fn every_route_is_exercised_by_the_snapshot() {
             seen.insert(m.route.id);
         }
     }
-    for id in RouteId::ALL {
+    // Messaging and user restrictions have their own snapshot in experience_requests.rs.
+    for id in RouteId::ALL
+        .iter()
+        .filter(|id| id.route().template.contains("data-stores"))
+    {
         assert!(seen.contains(id), "{id:?} has no snapshot case");
     }
 }

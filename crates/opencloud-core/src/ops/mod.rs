@@ -12,7 +12,9 @@ use crate::routes::RouteId;
 
 pub mod data_stores;
 pub mod entries;
+pub mod messaging;
 pub mod ordered;
+pub mod user_restrictions;
 
 /// The header that carries the API key.
 pub const API_KEY_HEADER: &str = "x-api-key";
