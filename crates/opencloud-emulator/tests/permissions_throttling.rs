@@ -20,6 +20,10 @@ fn sample(route: &opencloud_core::Route) -> (String, Option<serde_json::Value>) 
             "ordered_data_store_id" => "Scores".to_string(),
             "scope_id" => "global".to_string(),
             "entry_id" => "k".to_string(),
+            "place_id" => "2".to_string(),
+            "user_restriction_id" => "3".to_string(),
+            "universeId" => "1".to_string(),
+            "topic" => "news".to_string(),
             other => panic!("unknown parameter {other}"),
         })
         .collect();
