@@ -40,38 +40,11 @@ pub use driver::{Async, Pending};
 pub use transport::ReqwestClient;
 pub use transport::{BoxFuture, HttpClient, Transport};
 
-/// The client. See [`opencloud_client::Client`] for every method.
-pub type Client = opencloud_client::Client<Async>;
-/// Builds a [`Client`].
-pub type ClientBuilder = opencloud_client::ClientBuilder<Async>;
-/// A standard data store.
-pub type DataStoreHandle = opencloud_client::DataStoreHandle<Async>;
-/// A named scope of a standard data store.
-pub type ScopeHandle = opencloud_client::ScopeHandle<Async>;
-/// One standard entry.
-pub type EntryHandle = opencloud_client::EntryHandle<Async>;
-/// A scope of an ordered data store.
-pub type OrderedStoreHandle = opencloud_client::OrderedStoreHandle<Async>;
-/// One ordered entry.
-pub type OrderedEntryHandle = opencloud_client::OrderedEntryHandle<Async>;
-/// A listing: `next_page().await`, a resume token, and a `Stream` of pages.
-pub type Listing<O> = opencloud_client::Listing<Async, O>;
-/// The items of a listing across pages, as a `Stream`.
-pub type Items<O> = opencloud_client::Items<Async, O>;
-
-pub use opencloud_client::{ENV_API_KEY, ENV_BASE_URL, ENV_UNIVERSE_ID};
-pub use opencloud_core::{
-    AsOfTime, Attributes, CategoryLimit, Change, CreateEntry, CreateOrderedEntry, DataStore,
-    DataStoreEntry, DataStoreName, DataStorePage, DecodeError, DeleteDataStore, DeleteEntry,
-    DeleteOrderedEntry, EntryAddress, EntryKey, EntryPage, EntryWrite, Error, ErrorShape, GetEntry,
-    GetOrderedEntry, GiveUp, IncrementEntry, IncrementOrderedEntry, InvalidInput, ListDataStores,
-    ListEntries, ListEntryRevisions, ListOrderedEntries, ListScope, Operation, Order, OrderedEntry,
-    OrderedEntryId, OrderedEntryPage, OrderedRange, OrderedStore, Page, PageToken, PagedOperation,
-    RateLimits, RequestSummary, RetryAfter, RetryPolicy, RevisionId, RevisionSelector,
-    RevisionTimeRange, Scope, ServiceError, SnapshotDataStores, SnapshotResult, State,
-    ThrottleCategory, TransportError, TransportErrorKind, UndeleteDataStore, UniverseId,
-    UpdateEntry, UpdateOrderedEntry, Updated, UserId, http, jiff, serde_json,
-};
+opencloud_client::name_surface!(
+    Async,
+    "A listing: `next_page().await`, a resume token, and a `Stream` of pages.",
+    "The items of a listing across pages, as a `Stream`."
+);
 
 /// The README's examples, compiled and run as doc tests so they cannot go stale.
 #[doc = include_str!("../../../README.md")]

@@ -38,35 +38,8 @@ pub use driver::Blocking;
 pub use transport::UreqClient;
 pub use transport::{HttpClient, Transport};
 
-/// The client. See [`opencloud_client::Client`] for every method.
-pub type Client = opencloud_client::Client<Blocking>;
-/// Builds a [`Client`].
-pub type ClientBuilder = opencloud_client::ClientBuilder<Blocking>;
-/// A standard data store.
-pub type DataStoreHandle = opencloud_client::DataStoreHandle<Blocking>;
-/// A named scope of a standard data store.
-pub type ScopeHandle = opencloud_client::ScopeHandle<Blocking>;
-/// One standard entry.
-pub type EntryHandle = opencloud_client::EntryHandle<Blocking>;
-/// A scope of an ordered data store.
-pub type OrderedStoreHandle = opencloud_client::OrderedStoreHandle<Blocking>;
-/// One ordered entry.
-pub type OrderedEntryHandle = opencloud_client::OrderedEntryHandle<Blocking>;
-/// A listing: `next_page()`, a resume token, and an `Iterator` of pages.
-pub type Listing<O> = opencloud_client::Listing<Blocking, O>;
-/// The items of a listing across pages, as an `Iterator`.
-pub type Items<O> = opencloud_client::Items<Blocking, O>;
-
-pub use opencloud_client::{ENV_API_KEY, ENV_BASE_URL, ENV_UNIVERSE_ID};
-pub use opencloud_core::{
-    AsOfTime, Attributes, CategoryLimit, Change, CreateEntry, CreateOrderedEntry, DataStore,
-    DataStoreEntry, DataStoreName, DataStorePage, DecodeError, DeleteDataStore, DeleteEntry,
-    DeleteOrderedEntry, EntryAddress, EntryKey, EntryPage, EntryWrite, Error, ErrorShape, GetEntry,
-    GetOrderedEntry, GiveUp, IncrementEntry, IncrementOrderedEntry, InvalidInput, ListDataStores,
-    ListEntries, ListEntryRevisions, ListOrderedEntries, ListScope, Operation, Order, OrderedEntry,
-    OrderedEntryId, OrderedEntryPage, OrderedRange, OrderedStore, Page, PageToken, PagedOperation,
-    RateLimits, RequestSummary, RetryAfter, RetryPolicy, RevisionId, RevisionSelector,
-    RevisionTimeRange, Scope, ServiceError, SnapshotDataStores, SnapshotResult, State,
-    ThrottleCategory, TransportError, TransportErrorKind, UndeleteDataStore, UniverseId,
-    UpdateEntry, UpdateOrderedEntry, Updated, UserId, http, jiff, serde_json,
-};
+opencloud_client::name_surface!(
+    Blocking,
+    "A listing: `next_page()`, a resume token, and an `Iterator` of pages.",
+    "The items of a listing across pages, as an `Iterator`."
+);

@@ -14,13 +14,72 @@
 
 mod client;
 pub mod driver;
+mod experience;
 mod handles;
 mod listing;
 mod settings;
 
 pub use client::{Client, ClientBuilder};
+pub use experience::{MessagingHandle, PlaceHandle, UserRestrictionsHandle};
 pub use handles::{
     DataStoreHandle, EntryHandle, OrderedEntryHandle, OrderedStoreHandle, ScopeHandle,
 };
 pub use listing::{Items, Listing};
 pub use settings::{ENV_API_KEY, ENV_BASE_URL, ENV_UNIVERSE_ID};
+
+#[doc(hidden)]
+pub use opencloud_core as __core;
+
+/// Names the client surface for one driver: `Client`, `ClientBuilder`, every handle, `Listing`
+/// and `Items` as type aliases, and the core types users need, re-exported. Each client crate
+/// calls it once, so a handle added here reaches both clients without another line.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! name_surface {
+    ($driver:ty, $listing_doc:literal, $items_doc:literal) => {
+        /// The client. Every method is documented on [`opencloud_client::Client`].
+        pub type Client = $crate::Client<$driver>;
+        /// Builds a [`Client`].
+        pub type ClientBuilder = $crate::ClientBuilder<$driver>;
+        /// A standard data store.
+        pub type DataStoreHandle = $crate::DataStoreHandle<$driver>;
+        /// A named scope of a standard data store.
+        pub type ScopeHandle = $crate::ScopeHandle<$driver>;
+        /// One standard entry.
+        pub type EntryHandle = $crate::EntryHandle<$driver>;
+        /// A scope of an ordered data store.
+        pub type OrderedStoreHandle = $crate::OrderedStoreHandle<$driver>;
+        /// One ordered entry.
+        pub type OrderedEntryHandle = $crate::OrderedEntryHandle<$driver>;
+        /// Publishing messages to live servers.
+        pub type MessagingHandle = $crate::MessagingHandle<$driver>;
+        /// A place, for place-level user restrictions.
+        pub type PlaceHandle = $crate::PlaceHandle<$driver>;
+        /// The user restrictions (bans) of a universe or a place.
+        pub type UserRestrictionsHandle = $crate::UserRestrictionsHandle<$driver>;
+        #[doc = $listing_doc]
+        pub type Listing<O> = $crate::Listing<$driver, O>;
+        #[doc = $items_doc]
+        pub type Items<O> = $crate::Items<$driver, O>;
+
+        pub use $crate::__core::{
+            AsOfTime, Attributes, CategoryLimit, Change, CreateEntry, CreateOrderedEntry,
+            DataStore, DataStoreEntry, DataStoreName, DataStorePage, DecodeError, DeleteDataStore,
+            DeleteEntry, DeleteOrderedEntry, EntryAddress, EntryKey, EntryPage, EntryWrite, Error,
+            ErrorShape, GameJoinRestriction, GetEntry, GetOrderedEntry, GetUserRestriction, GiveUp,
+            IdempotencyKey, IncrementEntry, IncrementOrderedEntry, InvalidInput, ListDataStores,
+            ListEntries, ListEntryRevisions, ListOrderedEntries, ListScope,
+            ListUserRestrictionLogs, ListUserRestrictions, Moderator, Operation, Order,
+            OrderedEntry, OrderedEntryId, OrderedEntryPage, OrderedRange, OrderedStore, Page,
+            PageToken, PagedOperation, PlaceId, PublishMessage, PublishMessageV1, RateLimits,
+            RequestSummary, RestrictionDuration, RestrictionLogFilter, RestrictionType,
+            RestrictionWrite, RetryAfter, RetryPolicy, RevisionId, RevisionSelector,
+            RevisionTimeRange, Scope, ServiceError, SnapshotDataStores, SnapshotResult, State,
+            ThrottleCategory, TopicName, TransportError, TransportErrorKind, UndeleteDataStore,
+            UniverseId, UpdateEntry, UpdateOrderedEntry, UpdateUserRestriction, Updated, UserId,
+            UserRestriction, UserRestrictionAddress, UserRestrictionLog, UserRestrictionLogPage,
+            UserRestrictionPage, http, jiff, serde_json,
+        };
+        pub use $crate::{ENV_API_KEY, ENV_BASE_URL, ENV_UNIVERSE_ID};
+    };
+}

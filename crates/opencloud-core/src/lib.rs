@@ -63,8 +63,8 @@ pub use error::{
 };
 pub use filter::{OrderedRange, RevisionTimeRange};
 pub use machine::{
-    Action, Change, Context, Event, Exchange, ExchangeStep, Machine, NextPage, Outgoing, Single,
-    Then, Update, Updated, Wait,
+    Action, Change, Context, Deferred, Event, Exchange, ExchangeStep, Machine, NextPage, Outgoing,
+    Single, Then, Update, Updated, Wait,
 };
 pub use model::{
     DataStore, DataStoreEntry, DataStorePage, EntryPage, OrderedEntry, OrderedEntryPage, Page,

@@ -214,6 +214,53 @@ where
     }
 }
 
+/// An operation built at the first step, from the time and a jitter sample: for requests that
+/// carry a fresh idempotency key and the time it was first sent. Every retry resends the same
+/// request, so the key and time never change within the call.
+pub struct Deferred<O: Operation, F> {
+    ctx: Arc<Context>,
+    build: Option<F>,
+    single: Option<Single<O>>,
+}
+
+impl<O: Operation + std::fmt::Debug, F> std::fmt::Debug for Deferred<O, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deferred")
+            .field("single", &self.single)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<O: Operation, F: FnOnce(Timestamp, f64) -> Result<O, Error>> Deferred<O, F> {
+    /// A machine that builds its operation with `build(now, jitter)` at the first step.
+    pub fn new(ctx: Arc<Context>, build: F) -> Self {
+        Self {
+            ctx,
+            build: Some(build),
+            single: None,
+        }
+    }
+}
+
+impl<O: Operation, F: FnOnce(Timestamp, f64) -> Result<O, Error>> Machine for Deferred<O, F> {
+    type Output = O::Output;
+    fn step(&mut self, event: Event, now: Timestamp, jitter: f64) -> Action<O::Output> {
+        if self.single.is_none() {
+            let Some(build) = self.build.take() else {
+                return spent();
+            };
+            match build(now, jitter) {
+                Ok(op) => self.single = Some(Single::new(self.ctx.clone(), op)),
+                Err(e) => return Action::Done(Err(e)),
+            }
+        }
+        match &mut self.single {
+            Some(single) => single.step(event, now, jitter),
+            None => spent(),
+        }
+    }
+}
+
 /// What an [`Exchange`] step asks for.
 #[derive(Debug)]
 pub enum ExchangeStep {
