@@ -70,6 +70,7 @@ macro_rules! scenario {
 }
 
 include!("../../../tests/scenario_suite.rs");
+include!("../../../tests/fault_suite.rs");
 
 fn write_budget(requests: u64) -> RateLimits {
     RateLimits::unlimited().with(
