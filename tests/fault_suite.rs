@@ -6,8 +6,11 @@
 
 use std::time::Duration as FaultDuration;
 
+/// A fault for a method and a path.
+type MakeFault = Box<dyn Fn(&str, &str) -> Fault>;
+
 /// The ways an answer gets lost after the write was applied.
-fn lost_answer_kinds() -> Vec<(&'static str, Box<dyn Fn(&str, &str) -> Fault>)> {
+fn lost_answer_kinds() -> Vec<(&'static str, MakeFault)> {
     fn base(method: &str, path: &str) -> Fault {
         Fault::status(Some(method), path, 500).after()
     }
