@@ -101,7 +101,7 @@ fn drive<M: Machine>(
                 event = Event::Response(want.answer);
             }
             Action::Sleep(d, _) => {
-                now = now + jiff::SignedDuration::try_from(d).unwrap();
+                now += jiff::SignedDuration::try_from(d).unwrap();
                 event = Event::Woke;
             }
             Action::Done(r) => {
