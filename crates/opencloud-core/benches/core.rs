@@ -52,6 +52,38 @@ fn benches(c: &mut Criterion) {
             black_box(get.parse(resp).unwrap())
         })
     });
+    // The same call through the machine every client runs (a `Single` over an `Exchange`):
+    // what the one-surface design costs over building and parsing by hand.
+    let ctx = std::sync::Arc::new(Context::new(cfg.clone()));
+    let now = jiff::Timestamp::from_second(1_700_000_000).unwrap();
+    c.bench_function("get: the same through the Single machine", |b| {
+        b.iter(|| {
+            let mut m = Single::new(ctx.clone(), get.clone());
+            let Action::Send(out) = m.step(Event::Start, now, 0.5) else {
+                unreachable!()
+            };
+            black_box(out);
+            let resp = http::Response::builder()
+                .status(200)
+                .body(entry.clone())
+                .unwrap();
+            match m.step(Event::Response(Ok(resp)), now, 0.5) {
+                Action::Done(r) => black_box(r.unwrap()),
+                _ => unreachable!(),
+            }
+        })
+    });
+    c.bench_function("get: build + parse, owned body (the machine's input)", |b| {
+        b.iter(|| {
+            let req = get.to_request(&cfg).unwrap();
+            black_box(req);
+            let resp = http::Response::builder()
+                .status(200)
+                .body(entry.clone())
+                .unwrap();
+            black_box(get.parse(resp).unwrap())
+        })
+    });
     c.bench_function("get: serde_json::Value floor", |b| {
         b.iter(|| {
             black_box(serde_json::from_slice::<serde_json::Value>(black_box(&entry)).unwrap())
