@@ -73,17 +73,20 @@ fn benches(c: &mut Criterion) {
             }
         })
     });
-    c.bench_function("get: build + parse, owned body (the machine's input)", |b| {
-        b.iter(|| {
-            let req = get.to_request(&cfg).unwrap();
-            black_box(req);
-            let resp = http::Response::builder()
-                .status(200)
-                .body(entry.clone())
-                .unwrap();
-            black_box(get.parse(resp).unwrap())
-        })
-    });
+    c.bench_function(
+        "get: build + parse, owned body (the machine's input)",
+        |b| {
+            b.iter(|| {
+                let req = get.to_request(&cfg).unwrap();
+                black_box(req);
+                let resp = http::Response::builder()
+                    .status(200)
+                    .body(entry.clone())
+                    .unwrap();
+                black_box(get.parse(resp).unwrap())
+            })
+        },
+    );
     c.bench_function("get: serde_json::Value floor", |b| {
         b.iter(|| {
             black_box(serde_json::from_slice::<serde_json::Value>(black_box(&entry)).unwrap())
