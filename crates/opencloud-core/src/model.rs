@@ -11,6 +11,7 @@ use crate::names::UserId;
 /// The lifecycle state of a data store or an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum State {
     /// Not given.
     #[default]
@@ -41,6 +42,7 @@ fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
 /// A standard data store (`universes/{u}/data-stores/{id}`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct DataStore {
     /// `universes/{universe_id}/data-stores/{data_store_id}`.
     pub path: String,
@@ -60,6 +62,7 @@ pub struct DataStore {
 /// also the revision fields for revisions.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct DataStoreEntry {
     /// `universes/{u}/data-stores/{d}[/scopes/{s}]/entries/{id}`; `global` entries omit the scope.
     pub path: String,
@@ -141,6 +144,7 @@ impl DataStoreEntry {
 /// One page of data stores.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct DataStorePage {
     /// The data stores.
     #[serde(deserialize_with = "null_as_default")]
@@ -156,6 +160,7 @@ pub struct DataStorePage {
 /// One page of entries or of revisions.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct EntryPage {
     /// The entries (sparse: see [`DataStoreEntry`]).
     #[serde(deserialize_with = "null_as_default")]
@@ -171,6 +176,7 @@ pub struct EntryPage {
 /// The result of a snapshot request.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct SnapshotResult {
     /// Whether this call took a new snapshot (at most one per UTC day).
     pub new_snapshot_taken: bool,
@@ -196,6 +202,7 @@ fn integer_value<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
 /// to the nearest integer").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct OrderedEntry {
     /// `universes/{u}/ordered-data-stores/{d}/scopes/{s}/entries/{id}`.
     pub path: String,
@@ -209,6 +216,7 @@ pub struct OrderedEntry {
 /// One page of ordered entries.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct OrderedEntryPage {
     /// The entries, in the requested order.
     #[serde(deserialize_with = "null_as_default")]

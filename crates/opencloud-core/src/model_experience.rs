@@ -60,6 +60,7 @@ fn serialize_place<S: Serializer>(p: &Option<PlaceId>, s: S) -> Result<S::Ok, S:
 /// kicked if in a server.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct GameJoinRestriction {
     /// Whether the ban is in force. At the universe level it makes every place's restriction
     /// active too.
@@ -115,6 +116,7 @@ impl GameJoinRestriction {
 /// `universes/{u}/places/{p}/user-restrictions/{user}`). The restriction id is the user id.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct UserRestriction {
     /// The resource path.
     pub path: String,
@@ -159,6 +161,7 @@ impl UserRestriction {
 /// One page of user restrictions.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct UserRestrictionPage {
     /// The restrictions of users that have ever been banned in the universe or place.
     #[serde(deserialize_with = "null_as_default")]
@@ -247,6 +250,7 @@ impl<'de> Deserialize<'de> for RestrictionType {
 /// One change to a user restriction, at the universe level or in a place.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct UserRestrictionLog {
     /// The user the change applies to.
     #[serde(
@@ -303,6 +307,7 @@ pub struct UserRestrictionLog {
 /// One page of restriction logs.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct UserRestrictionLogPage {
     /// The changes, at the universe level and in every place.
     #[serde(deserialize_with = "null_as_default")]

@@ -109,12 +109,10 @@ proptest! {
 
     #[test]
     fn end_times_never_overflow(secs in 0u64..=315_576_000_000, start in -377_705_116_800i64..=253_402_300_799) {
-        let g = GameJoinRestriction {
-            active: true,
-            start_time: Some(jiff::Timestamp::from_second(start).unwrap()),
-            duration: Some(RestrictionDuration::from_secs(secs).unwrap()),
-            ..Default::default()
-        };
+        let mut g = GameJoinRestriction::default();
+        g.active = true;
+        g.start_time = Some(jiff::Timestamp::from_second(start).unwrap());
+        g.duration = Some(RestrictionDuration::from_secs(secs).unwrap());
         // Beyond the representable range the end is unknown, never a panic.
         if let Some(end) = g.end_time() {
             prop_assert!(end >= g.start_time.unwrap());

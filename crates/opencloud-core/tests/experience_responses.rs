@@ -78,11 +78,9 @@ fn sparse_and_null_fields_read_as_defaults() {
     assert!(!g.inherited);
     assert_eq!(g.end_time(), None);
     // A permanent ban never ends.
-    let permanent = GameJoinRestriction {
-        active: true,
-        start_time: Some(ts("2024-01-01T00:00:00Z")),
-        ..Default::default()
-    };
+    let mut permanent = GameJoinRestriction::default();
+    permanent.active = true;
+    permanent.start_time = Some(ts("2024-01-01T00:00:00Z"));
     assert!(permanent.in_force_at(ts("2999-01-01T00:00:00Z")));
     let empty = GetUserRestriction::new(addr())
         .parse(resp(200, "{}"))

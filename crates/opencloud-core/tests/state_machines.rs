@@ -11,16 +11,12 @@ fn t(secs: f64) -> Timestamp {
 }
 
 fn page(ids: &[&str], token: Option<&str>) -> EntryPage {
-    EntryPage {
-        data_store_entries: ids
-            .iter()
-            .map(|i| DataStoreEntry {
-                id: i.to_string(),
-                ..Default::default()
-            })
-            .collect(),
-        next_page_token: token.map(String::from),
-    }
+    let entries: Vec<_> = ids.iter().map(|i| serde_json::json!({"id": i})).collect();
+    serde_json::from_value(serde_json::json!({
+        "dataStoreEntries": entries,
+        "nextPageToken": token,
+    }))
+    .unwrap()
 }
 
 fn list() -> ListEntries {
