@@ -85,6 +85,6 @@ pub use pager::{Pager, PagerEnd};
 pub use rate::{CategoryLimit, RateBudget, RateLimits, Reservation, Settle, SharedBudget};
 pub use retry::{Decision, GiveUp, JitterSource, Outcome, RetryPolicy, RetryState};
 pub use route::{Family, RetryClass, Route, ThrottleCategory};
-pub use routes::{ROUTES, RouteId};
+pub use routes::{ApiVersion, ROUTES, RouteId};
 pub use selector::{AsOfTime, RevisionSelector};
 pub use settings::{ClientSettings, ENV_API_KEY, ENV_BASE_URL, ENV_UNIVERSE_ID, Resolved};
