@@ -39,6 +39,7 @@ pub mod config;
 pub mod error;
 pub mod filter;
 pub mod model;
+pub mod model_v1;
 pub mod names;
 pub mod ops;
 pub mod pager;
@@ -65,6 +66,9 @@ pub use model::{
     DataStore, DataStoreEntry, DataStorePage, EntryPage, OrderedEntry, OrderedEntryPage, Page,
     SnapshotResult, State,
 };
+pub use model_v1::{
+    V1DataStorePage, V1EntryKeyPage, V1EntryVersion, V1EntryVersionPage, V1OrderedEntryPage,
+};
 pub use names::{
     Attributes, DataStoreName, EntryKey, OrderedEntryId, PageToken, RevisionId, Scope, UniverseId,
     UserId,
@@ -79,6 +83,14 @@ pub use ops::entries::{
 pub use ops::ordered::{
     CreateOrderedEntry, DeleteOrderedEntry, GetOrderedEntry, IncrementOrderedEntry,
     ListOrderedEntries, Order, OrderedStore, UpdateOrderedEntry,
+};
+pub use ops::v1::ordered::{
+    V1CreateOrderedEntry, V1DeleteOrderedEntry, V1GetOrderedEntry, V1IncrementOrderedEntry,
+    V1ListOrderedEntries, V1UpdateOrderedEntry,
+};
+pub use ops::v1::standard::{
+    V1DeleteEntry, V1GetEntry, V1GetEntryVersion, V1IncrementEntry, V1ListDataStores,
+    V1ListEntries, V1ListEntryVersions, V1SetEntry,
 };
 pub use ops::{API_KEY_HEADER, Operation, PagedOperation, describe_request};
 pub use pager::{Pager, PagerEnd};

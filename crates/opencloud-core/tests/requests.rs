@@ -313,7 +313,10 @@ fn every_route_is_exercised_by_the_snapshot() {
         }
     }
     // The legacy v1 routes have their own snapshot, in v1_requests.rs.
-    for id in RouteId::ALL.iter().filter(|r| r.api_version() == ApiVersion::V2) {
+    for id in RouteId::ALL
+        .iter()
+        .filter(|r| r.api_version() == ApiVersion::V2)
+    {
         assert!(seen.contains(id), "{id:?} has no snapshot case");
     }
 }

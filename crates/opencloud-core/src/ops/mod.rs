@@ -13,6 +13,7 @@ use crate::routes::RouteId;
 pub mod data_stores;
 pub mod entries;
 pub mod ordered;
+pub mod v1;
 
 /// The header that carries the API key.
 pub const API_KEY_HEADER: &str = "x-api-key";
