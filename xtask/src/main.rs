@@ -301,8 +301,15 @@ fn render_endpoints(table: &Table) -> String {
                 .collect();
             let mut scopes = code_list(&op.scopes, " + ");
             if let Some(note) = &op.scopes_note {
-                notes.push(note.clone());
-                scopes.push_str(&format!(" [{}]", notes.len()));
+                // Routes with the same rule share one footnote.
+                let n = match notes.iter().position(|n| n == note) {
+                    Some(i) => i + 1,
+                    None => {
+                        notes.push(note.clone());
+                        notes.len()
+                    }
+                };
+                scopes.push_str(&format!(" [{n}]"));
             }
             s.push_str(&format!(
                 "| `{}` | {} | `{}` | {} | {} | {} | {} | {} | `{}` |\n",
