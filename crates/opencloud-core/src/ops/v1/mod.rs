@@ -114,18 +114,18 @@ pub fn parse_userids(header: &str) -> Result<Vec<UserId>, String> {
     inner.split(',').map(parse_one).collect()
 }
 
-/// Renders attributes for `roblox-entry-attributes`: compact JSON with every non-ASCII character
-/// written as a `\u` escape, so the header is plain ASCII and its length in bytes is what the
-/// service measures.
+/// Renders attributes for `roblox-entry-attributes`: compact JSON with every character outside
+/// printable ASCII (non-ASCII, and DEL) written as a `\u` escape, so the header is a valid,
+/// plain-ASCII header value and its length in bytes is what the service measures.
 pub fn render_attributes(attributes: &Map<String, Value>) -> String {
     let json = Value::Object(attributes.clone()).to_string();
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
-        if c.is_ascii() {
+        if matches!(c, ' '..='~') {
             out.push(c);
         } else {
-            // Outside ASCII only string contents remain (serde_json escapes control characters),
-            // so a \u escape keeps the document equal.
+            // Only string contents can be outside printable ASCII here (serde_json escapes the
+            // other control characters), so a \u escape keeps the document equal.
             let mut buf = [0u16; 2];
             for unit in c.encode_utf16(&mut buf) {
                 out.push_str(&format!("\\u{unit:04x}"));
@@ -430,9 +430,12 @@ mod tests {
 
     #[test]
     fn attributes_render_as_ascii_json() {
-        let map: Map<String, Value> = serde_json::from_str(r#"{"naïve":"日本😀","n":1}"#).unwrap();
+        let map: Map<String, Value> =
+            serde_json::from_str(r#"{"naïve":"日本😀\u007f","n":1}"#).unwrap();
         let text = render_attributes(&map);
         assert!(text.is_ascii(), "{text}");
+        assert!(text.contains(r"\u007f"), "DEL is escaped: {text}");
+        assert!(HeaderValue::from_str(&text).is_ok());
         assert_eq!(parse_attributes(&text).unwrap(), map);
         assert!(parse_attributes("[1]").is_err());
         assert!(parse_attributes("{").is_err());
