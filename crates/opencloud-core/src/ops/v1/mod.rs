@@ -15,6 +15,44 @@
 //!
 //! This module holds what both families share: the header codecs (also for the emulator, which
 //! must read and write the same headers) and the reading of an entry from a value response.
+//!
+//! ```
+//! use opencloud_core::ops::v1::content_md5;
+//! use opencloud_core::{
+//!     ApiKey, Config, DataStoreName, EntryAddress, EntryKey, EntryWrite, Operation, State,
+//!     UniverseId, UserId, V1GetEntry, V1SetEntry,
+//! };
+//!
+//! let config = Config::new(ApiKey::new("my-key")?);
+//! let address = EntryAddress::new(
+//!     UniverseId::from(1234),
+//!     DataStoreName::new("Inventory")?,
+//!     EntryKey::new("user/1")?,
+//! );
+//! let set = V1SetEntry::new(address.clone(), EntryWrite::new(serde_json::json!({"gold": 5})))
+//!     .users([UserId(1)])
+//!     .exclusive_create(true);
+//! let request = set.to_request(&config)?;
+//! assert_eq!(
+//!     request.uri(),
+//!     "https://apis.roblox.com/datastores/v1/universes/1234/standard-datastores/datastore/entries/entry?datastoreName=Inventory&entryKey=user%2F1&exclusiveCreate=true"
+//! );
+//! assert_eq!(request.headers()["content-md5"], content_md5(br#"{"gold":5}"#).as_str());
+//! assert_eq!(request.headers()["roblox-entry-userids"], "[1]");
+//!
+//! // A read: the value is the body, the metadata is in headers.
+//! let response = http::Response::builder()
+//!     .status(200)
+//!     .header("roblox-entry-version", "08D9E6A3F2188CFF.0000000001.08D9E6A3F2188CFF.01")
+//!     .header("roblox-entry-userids", "[1]")
+//!     .header("content-md5", content_md5(br#"{"gold":5}"#))
+//!     .body(br#"{"gold":5}"#.to_vec())?;
+//! let entry = V1GetEntry::new(address).parse(response)?;
+//! assert_eq!(entry.value.unwrap()["gold"], 5);
+//! assert_eq!(entry.users, vec![UserId(1)]);
+//! assert_eq!(entry.state, State::Active);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
