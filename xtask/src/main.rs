@@ -203,7 +203,7 @@ fn render_routes(table: &Table) -> String {
     s.push_str("/// Which version of the API a route belongs to.\n");
     s.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\npub enum ApiVersion {\n");
     s.push_str(
-        "    /// The legacy APIs: `/datastores/v1` and `/ordered-data-stores/v1`.\n    V1,\n",
+        "    /// A legacy v1 API (every path outside `/cloud/v2/`: `/datastores/v1`, `/ordered-data-stores/v1`, ...).\n    V1,\n",
     );
     s.push_str("    /// The current API: `/cloud/v2`.\n    V2,\n}\n\n");
     s.push_str("static API_VERSIONS: &[ApiVersion] = &[\n");

@@ -745,7 +745,7 @@ pub static ROUTES: &[Route] = &[
 /// Which version of the API a route belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ApiVersion {
-    /// The legacy APIs: `/datastores/v1` and `/ordered-data-stores/v1`.
+    /// A legacy v1 API (every path outside `/cloud/v2/`: `/datastores/v1`, `/ordered-data-stores/v1`, ...).
     V1,
     /// The current API: `/cloud/v2`.
     V2,
