@@ -25,8 +25,16 @@ struct Operation {
     method: String,
     path: String,
     query: Vec<String>,
+    /// Resource identity carried in the query: path-parameter name to query parameter.
+    #[serde(default)]
+    query_identity: BTreeMap<String, String>,
+    /// Request headers beyond the common ones.
+    #[serde(default)]
+    headers: Vec<String>,
     body: String,
     scopes: Vec<String>,
+    #[serde(default)]
+    scopes_note: Option<String>,
     retry: String,
     throttle: String,
     family: String,
@@ -78,8 +86,51 @@ fn validate(table: &Table) -> Result<(), String> {
         if op.scopes.is_empty() {
             return Err(format!("{}: an operation needs at least one scope", op.id));
         }
+        for (param, query) in &op.query_identity {
+            if !IDENTITY_PARAMS.contains(&param.as_str()) {
+                return Err(format!(
+                    "{}: query_identity key {param} must be one of {IDENTITY_PARAMS:?}",
+                    op.id
+                ));
+            }
+            if !op.query.contains(query) {
+                return Err(format!(
+                    "{}: query_identity names {query}, which is not in `query`",
+                    op.id
+                ));
+            }
+            if path_params(&op.path).contains(param) {
+                return Err(format!(
+                    "{}: {param} is both a path parameter and in the query",
+                    op.id
+                ));
+            }
+        }
+        for h in &op.headers {
+            if h.is_empty()
+                || h.bytes()
+                    .any(|b| !(b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit()))
+            {
+                return Err(format!(
+                    "{}: header {h:?} must be lowercase letters, digits and `-`",
+                    op.id
+                ));
+            }
+        }
     }
     Ok(())
+}
+
+/// The resource parts a route may carry in its query instead of its path, in rendering order.
+const IDENTITY_PARAMS: &[&str] = &["data_store_id", "scope_id", "entry_id"];
+
+/// The API version of a path: `/cloud/v2/` paths are v2, everything else a legacy v1 API.
+fn api_version(path: &str) -> &'static str {
+    if path.starts_with("/cloud/v2/") {
+        "V2"
+    } else {
+        "V1"
+    }
 }
 
 /// Path parameters of a template, in order.
@@ -148,7 +199,44 @@ fn render_routes(table: &Table) -> String {
             sum = op.summary,
         ));
     }
-    s.push_str("];\n");
+    s.push_str("];\n\n");
+    s.push_str("/// Which version of the API a route belongs to.\n");
+    s.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\npub enum ApiVersion {\n");
+    s.push_str(
+        "    /// A legacy v1 API (every path outside `/cloud/v2/`: `/datastores/v1`, `/ordered-data-stores/v1`, ...).\n    V1,\n",
+    );
+    s.push_str("    /// The current API: `/cloud/v2`.\n    V2,\n}\n\n");
+    s.push_str("static API_VERSIONS: &[ApiVersion] = &[\n");
+    for op in &table.operation {
+        s.push_str(&format!(
+            "    ApiVersion::{}, // {}\n",
+            api_version(&op.path),
+            op.id
+        ));
+    }
+    s.push_str("];\n\nstatic REQUEST_HEADERS: &[&[&str]] = &[\n");
+    for op in &table.operation {
+        let list: Vec<String> = op.headers.iter().map(|h| format!("{h:?}")).collect();
+        s.push_str(&format!("    &[{}], // {}\n", list.join(", "), op.id));
+    }
+    s.push_str("];\n\nstatic QUERY_IDENTITY: &[&[(&str, &str)]] = &[\n");
+    for op in &table.operation {
+        let list: Vec<String> = IDENTITY_PARAMS
+            .iter()
+            .filter_map(|p| op.query_identity.get(*p).map(|q| format!("({p:?}, {q:?})")))
+            .collect();
+        s.push_str(&format!("    &[{}], // {}\n", list.join(", "), op.id));
+    }
+    s.push_str("];\n\n");
+    s.push_str(
+        "impl RouteId {\n    /// The API version: [`ApiVersion::V2`] for `/cloud/v2/` paths, [`ApiVersion::V1`] for the\n    /// legacy APIs.\n    pub fn api_version(self) -> ApiVersion {\n        API_VERSIONS[self as usize]\n    }\n\n",
+    );
+    s.push_str(
+        "    /// The request headers the route's operation sends beyond the common ones (`x-api-key`,\n    /// `accept`, `user-agent`, `content-type`, `content-length`), such as the legacy v1\n    /// `content-md5` and `roblox-entry-*` headers.\n    pub fn request_headers(self) -> &'static [&'static str] {\n        REQUEST_HEADERS[self as usize]\n    }\n\n",
+    );
+    s.push_str(
+        "    /// The resource identity the route carries in its query string instead of its path, as\n    /// `(path-parameter name, query parameter)` pairs in the order data store, scope, key: the\n    /// legacy v1 standard API sends `datastoreName`, `scope` and `entryKey`. Empty for routes\n    /// whose path names the resource.\n    pub fn query_identity(self) -> &'static [(&'static str, &'static str)] {\n        QUERY_IDENTITY[self as usize]\n    }\n}\n",
+    );
     s
 }
 
@@ -164,45 +252,89 @@ fn render_endpoints(table: &Table) -> String {
         "*unapplied-only* operations only when the service cannot have applied them (429, or a\n",
     );
     s.push_str("connection that never opened).\n\n");
-    for (family, title) in [
-        ("standard", "Standard data stores (v2)"),
-        ("ordered", "Ordered data stores (v2)"),
+    for (version, family, title) in [
+        ("V2", "standard", "Standard data stores (v2)"),
+        ("V2", "ordered", "Ordered data stores (v2)"),
+        ("V1", "standard", "Standard data stores (legacy v1)"),
+        ("V1", "ordered", "Ordered data stores (legacy v1)"),
     ] {
+        let ops: Vec<&Operation> = table
+            .operation
+            .iter()
+            .filter(|o| o.family == family && api_version(&o.path) == version)
+            .collect();
+        if ops.is_empty() {
+            continue;
+        }
         s.push_str(&format!("## {title}\n\n"));
+        if version == "V1" && family == "standard" {
+            s.push_str("The data store, scope and key travel in the query string (`datastoreName`, `scope`,\n");
+            s.push_str("`entryKey`, marked *identity* below), not in the path. The value is the raw request or\n");
+            s.push_str("response body and its metadata travels in `roblox-entry-*` headers.\n\n");
+        }
         s.push_str(
-            "| route | method | path | query | scopes | retry | budget | OpenAPI operationId |\n",
+            "| route | method | path | query | headers | scopes | retry | budget | OpenAPI operationId |\n",
         );
-        s.push_str("|---|---|---|---|---|---|---|---|\n");
-        for op in table.operation.iter().filter(|o| o.family == family) {
+        s.push_str("|---|---|---|---|---|---|---|---|---|\n");
+        let code_list = |v: &[String], sep: &str| -> String {
+            if v.is_empty() {
+                "–".to_string()
+            } else {
+                v.iter()
+                    .map(|q| format!("`{q}`"))
+                    .collect::<Vec<_>>()
+                    .join(sep)
+            }
+        };
+        let mut notes = Vec::new();
+        for op in ops {
+            let query: Vec<String> = op
+                .query
+                .iter()
+                .map(|q| {
+                    if op.query_identity.values().any(|v| v == q) {
+                        format!("`{q}` (identity)")
+                    } else {
+                        format!("`{q}`")
+                    }
+                })
+                .collect();
+            let mut scopes = code_list(&op.scopes, " + ");
+            if let Some(note) = &op.scopes_note {
+                // Routes with the same rule share one footnote.
+                let n = match notes.iter().position(|n| n == note) {
+                    Some(i) => i + 1,
+                    None => {
+                        notes.push(note.clone());
+                        notes.len()
+                    }
+                };
+                scopes.push_str(&format!(" [{n}]"));
+            }
             s.push_str(&format!(
-                "| `{}` | {} | `{}` | {} | {} | {} | {} | `{}` |\n",
+                "| `{}` | {} | `{}` | {} | {} | {} | {} | {} | `{}` |\n",
                 op.id,
                 op.method,
                 op.path,
-                if op.query.is_empty() {
+                if query.is_empty() {
                     "–".to_string()
                 } else {
-                    op.query
-                        .iter()
-                        .map(|q| format!("`{q}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    query.join(", ")
                 },
-                op.scopes
-                    .iter()
-                    .map(|q| format!("`{q}`"))
-                    .collect::<Vec<_>>()
-                    .join(" + "),
+                code_list(&op.headers, ", "),
+                scopes,
                 op.retry,
                 op.throttle,
                 op.openapi,
             ));
         }
         s.push('\n');
+        for (i, note) in notes.iter().enumerate() {
+            s.push_str(&format!("[{}] Scopes {note}.\n\n", i + 1));
+        }
     }
-    s.push_str(
-        "Not covered (yet): the legacy `/datastores/v1` and `/ordered-data-stores/v1` APIs.\n",
-    );
+    s.push_str("Path parameters are named as in v2 for every version (`universe_id`, `scope_id`, ...); the\n");
+    s.push_str("names never reach the wire, and `cargo xtask spec-check` compares paths with them erased.\n");
     s
 }
 
@@ -212,9 +344,10 @@ struct Generated {
     contents: String,
 }
 
-fn generate() -> Result<Vec<Generated>, String> {
+/// The files derived from the operation table alone.
+fn generate_from_table() -> Result<Vec<Generated>, String> {
     let table = load_table()?;
-    let mut out = vec![
+    Ok(vec![
         Generated {
             path: "crates/opencloud-core/src/routes.rs",
             contents: render_routes(&table),
@@ -223,14 +356,19 @@ fn generate() -> Result<Vec<Generated>, String> {
             path: "docs/endpoints.md",
             contents: render_endpoints(&table),
         },
-    ];
-    if let Some(cli) = cli_doc::render(&root())? {
-        out.push(Generated {
+    ])
+}
+
+/// The CLI reference, from the built CLI (which compiles against the generated route table, so
+/// it is rendered after the table's files are written).
+fn generate_cli_doc() -> Result<Vec<Generated>, String> {
+    Ok(cli_doc::render(&root())?
+        .map(|cli| Generated {
             path: "docs/cli.md",
             contents: cli,
-        });
-    }
-    Ok(out)
+        })
+        .into_iter()
+        .collect())
 }
 
 fn rustfmt(code: &str) -> Result<String, String> {
@@ -261,7 +399,24 @@ fn rustfmt(code: &str) -> Result<String, String> {
 
 fn codegen(check: bool) -> Result<(), String> {
     let mut drift = Vec::new();
-    for g in generate()? {
+    write_or_check(generate_from_table()?, check, &mut drift)?;
+    write_or_check(generate_cli_doc()?, check, &mut drift)?;
+    if drift.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "generated files are out of date (run `cargo xtask codegen`): {}",
+            drift.join(", ")
+        ))
+    }
+}
+
+fn write_or_check(
+    generated: Vec<Generated>,
+    check: bool,
+    drift: &mut Vec<&'static str>,
+) -> Result<(), String> {
+    for g in generated {
         let contents = if g.path.ends_with(".rs") {
             rustfmt(&g.contents)?
         } else {
@@ -278,86 +433,176 @@ fn codegen(check: bool) -> Result<(), String> {
             }
         }
     }
-    if drift.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "generated files are out of date (run `cargo xtask codegen`): {}",
-            drift.join(", ")
-        ))
+    Ok(())
+}
+
+/// What `spec-check` found.
+#[derive(Debug, Default, PartialEq)]
+struct SpecReport {
+    /// Path-and-method pairs in the file.
+    total: usize,
+    /// Pairs the table has, with the same parameters, operationId and scopes.
+    covered: usize,
+    /// Pairs the table does not have.
+    missing: Vec<String>,
+    /// Pairs the table has, but with a difference.
+    mismatched: Vec<String>,
+}
+
+impl SpecReport {
+    fn ok(&self) -> bool {
+        self.missing.is_empty() && self.mismatched.is_empty() && self.covered == self.total
     }
 }
 
-/// Compares the operation table with an official OpenAPI description.
+/// A path template with its parameter names erased (`/a/{x}/b` -> `/a/{}/b`): the names never
+/// reach the wire, and the table names them alike across API versions.
+fn erase_param_names(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_param = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_param = true;
+                out.push_str("{}");
+            }
+            '}' => in_param = false,
+            c if !in_param => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The path part of the file's first server URL (`https://host/datastores` -> `/datastores`):
+/// the legacy v1 files declare their paths relative to it.
+fn server_path_prefix(spec: &serde_json::Value) -> String {
+    let url = spec
+        .pointer("/servers/0/url")
+        .and_then(|u| u.as_str())
+        .unwrap_or("");
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    match rest.find('/') {
+        Some(i) => rest[i..].trim_end_matches('/').to_string(),
+        None => String::new(),
+    }
+}
+
+/// The sorted names of an operation's parameters that are `in` the given place.
+fn spec_params(op: &serde_json::Value, place: &str) -> Vec<String> {
+    let mut names: Vec<String> = op
+        .get("parameters")
+        .and_then(|p| p.as_array())
+        .map(|ps| {
+            ps.iter()
+                .filter(|p| p.get("in").and_then(|i| i.as_str()) == Some(place))
+                .filter_map(|p| p.get("name").and_then(|n| n.as_str()))
+                // Header names are case-insensitive; query names are not.
+                .map(|n| {
+                    if place == "header" {
+                        n.to_ascii_lowercase()
+                    } else {
+                        n.to_string()
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Compares the operation table with an official OpenAPI description: every path-and-method
+/// pair of the file must be in the table with the same query and header parameters, the same
+/// operationId and the same API key scopes.
+fn spec_check_report(spec: &serde_json::Value, table: &Table) -> Result<SpecReport, String> {
+    let ours: BTreeMap<(String, String), &Operation> = table
+        .operation
+        .iter()
+        .map(|o| ((o.method.clone(), erase_param_names(&o.path)), o))
+        .collect();
+    let prefix = server_path_prefix(spec);
+    let paths = spec
+        .get("paths")
+        .and_then(|p| p.as_object())
+        .ok_or("the file has no `paths` object")?;
+    let mut report = SpecReport::default();
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        let full = format!("{prefix}{path}");
+        for (method, op) in item {
+            if !["get", "post", "patch", "delete", "put"].contains(&method.as_str()) {
+                continue;
+            }
+            report.total += 1;
+            let method = method.to_uppercase();
+            let Some(o) = ours.get(&(method.clone(), erase_param_names(&full))) else {
+                println!("MISSING  {method:6} {full}");
+                report.missing.push(format!("{method} {full}"));
+                continue;
+            };
+            let mut problems = Vec::new();
+            let query = spec_params(op, "query");
+            let mut mine = o.query.clone();
+            mine.sort();
+            if mine != query {
+                problems.push(format!("spec query {query:?}, ours {mine:?}"));
+            }
+            let headers = spec_params(op, "header");
+            let mut mine = o.headers.clone();
+            mine.sort();
+            if mine != headers {
+                problems.push(format!("spec headers {headers:?}, ours {mine:?}"));
+            }
+            let oa = op.get("operationId").and_then(|x| x.as_str()).unwrap_or("");
+            if oa != o.openapi {
+                problems.push(format!("spec operationId {oa}, ours {}", o.openapi));
+            }
+            if let Some(scopes) = op.get("x-roblox-scopes").and_then(|x| x.as_array()) {
+                let mut theirs: Vec<&str> = scopes
+                    .iter()
+                    .filter_map(|s| s.get("name").and_then(|n| n.as_str()))
+                    .collect();
+                theirs.sort();
+                let mut mine: Vec<&str> = o.scopes.iter().map(String::as_str).collect();
+                mine.sort();
+                if theirs != mine {
+                    problems.push(format!("spec scopes {theirs:?}, ours {mine:?}"));
+                }
+            }
+            if problems.is_empty() {
+                report.covered += 1;
+                println!("covered  {method:6} {full}  ({}, query {:?})", o.id, query);
+            } else {
+                println!("MISMATCH {method:6} {full}");
+                for p in &problems {
+                    println!("         {p}");
+                }
+                report
+                    .mismatched
+                    .push(format!("{method} {full}: {}", problems.join("; ")));
+            }
+        }
+    }
+    println!(
+        "{} of {} path-and-method pairs covered ({} missing, {} mismatched)",
+        report.covered,
+        report.total,
+        report.missing.len(),
+        report.mismatched.len()
+    );
+    Ok(report)
+}
+
+/// `cargo xtask spec-check FILE`: fails on any missing or mismatched pair.
 fn spec_check(file: &Path) -> Result<bool, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let spec: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
     let table = load_table()?;
-    let ours: BTreeMap<(String, String), &Operation> = table
-        .operation
-        .iter()
-        .map(|o| ((o.method.clone(), o.path.clone()), o))
-        .collect();
-    let paths = spec
-        .get("paths")
-        .and_then(|p| p.as_object())
-        .ok_or("the file has no `paths` object")?;
-    let mut ok = true;
-    let (mut covered, mut total) = (0, 0);
-    for (path, item) in paths {
-        let Some(item) = item.as_object() else {
-            continue;
-        };
-        for (method, op) in item {
-            if !["get", "post", "patch", "delete", "put"].contains(&method.as_str()) {
-                continue;
-            }
-            total += 1;
-            let method = method.to_uppercase();
-            let v2 = path.starts_with("/cloud/v2/");
-            let mut names: Vec<String> = op
-                .get("parameters")
-                .and_then(|p| p.as_array())
-                .map(|ps| {
-                    ps.iter()
-                        .filter(|p| p.get("in").and_then(|i| i.as_str()) == Some("query"))
-                        .filter_map(|p| p.get("name").and_then(|n| n.as_str()).map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default();
-            names.sort();
-            match ours.get(&(method.clone(), path.clone())) {
-                Some(o) => {
-                    let mut mine = o.query.clone();
-                    mine.sort();
-                    let oa = op.get("operationId").and_then(|x| x.as_str()).unwrap_or("");
-                    if mine != names {
-                        ok = false;
-                        println!(
-                            "MISMATCH {method:6} {path}\n         spec query {names:?}, ours {mine:?}"
-                        );
-                    } else if oa != o.openapi {
-                        ok = false;
-                        println!(
-                            "MISMATCH {method:6} {path}\n         spec operationId {oa}, ours {}",
-                            o.openapi
-                        );
-                    } else {
-                        covered += 1;
-                        println!("covered  {method:6} {path}  ({}, query {:?})", o.id, names);
-                    }
-                }
-                None if v2 => {
-                    ok = false;
-                    println!("MISSING  {method:6} {path}");
-                }
-                None => println!("not yet  {method:6} {path}  (legacy v1)"),
-            }
-        }
-    }
-    println!("{covered} of {total} path-and-method pairs covered");
-    Ok(ok)
+    Ok(spec_check_report(&spec, &table)?.ok())
 }
 
 /// The crates the sans-IO core must never depend on, directly or transitively (normal deps).
@@ -441,48 +686,190 @@ mod tests {
         codegen(true).expect("run `cargo xtask codegen`");
     }
 
-    #[test]
-    fn table_covers_every_v2_pair_of_the_official_spec() {
-        let spec = root().join("../shared/spec/datastores.filtered.json");
-        if !spec.exists() {
-            eprintln!("skipping: {} is not beside the project", spec.display());
-            return;
+    fn shared_spec(name: &str) -> Option<serde_json::Value> {
+        let path = root().join("../shared/spec").join(name);
+        if !path.exists() {
+            eprintln!("skipping: {} is not beside the project", path.display());
+            return None;
         }
-        assert!(spec_check(&spec).unwrap());
-    }
-
-    fn write_spec(name: &str, spec: serde_json::Value) -> PathBuf {
-        let path = std::env::temp_dir().join(format!("xtask-{}-{name}.json", std::process::id()));
-        std::fs::write(&path, spec.to_string()).unwrap();
-        path
+        Some(serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
     }
 
     #[test]
-    fn spec_check_fails_on_a_renamed_parameter_or_a_missing_v2_operation() {
-        let ours = load_table().unwrap();
-        let list = ours
-            .operation
-            .iter()
-            .find(|o| o.id == "ListDataStores")
-            .unwrap();
-        let query = |names: &[&str]| -> Vec<serde_json::Value> {
-            names
-                .iter()
-                .map(|n| serde_json::json!({"name": n, "in": "query"}))
-                .collect()
+    fn table_covers_every_pair_of_the_official_spec() {
+        let Some(spec) = shared_spec("datastores.filtered.json") else {
+            return;
         };
+        let report = spec_check_report(&spec, &load_table().unwrap()).unwrap();
+        assert_eq!(report.total, 38);
+        assert_eq!(report.covered, 38, "{report:?}");
+        assert!(report.ok());
+    }
+
+    #[test]
+    fn the_legacy_files_resolve_their_server_prefix() {
+        for (file, pairs) in [
+            ("datastores-api/v1.json", 8),
+            ("datastores-api/ordered-v1.json", 6),
+        ] {
+            let Some(spec) = shared_spec(file) else {
+                return;
+            };
+            let report = spec_check_report(&spec, &load_table().unwrap()).unwrap();
+            assert_eq!(
+                (report.total, report.covered),
+                (pairs, pairs),
+                "{file}: {report:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn another_apis_file_is_parsed_and_counted() {
+        let Some(spec) = shared_spec("experience-v2.filtered.json") else {
+            return;
+        };
+        let table = load_table().unwrap();
+        let report = spec_check_report(&spec, &table).unwrap();
+        assert_eq!(report.total, 9);
+        // Whatever the table holds of that file, every pair is either covered or reported.
+        assert_eq!(
+            report.covered + report.missing.len() + report.mismatched.len(),
+            report.total
+        );
+        assert_eq!(report.ok(), report.covered == 9);
+    }
+
+    fn query(names: &[&str]) -> Vec<serde_json::Value> {
+        names
+            .iter()
+            .map(|n| serde_json::json!({"name": n, "in": "query"}))
+            .collect()
+    }
+
+    fn op<'t>(table: &'t Table, id: &str) -> &'t Operation {
+        table.operation.iter().find(|o| o.id == id).unwrap()
+    }
+
+    #[test]
+    fn spec_check_fails_on_a_renamed_parameter_or_any_missing_operation() {
+        let table = load_table().unwrap();
+        let list = op(&table, "ListDataStores");
+        let check = |spec: serde_json::Value| spec_check_report(&spec, &table).unwrap();
         // Every parameter as we send it: covered.
         let good = serde_json::json!({"paths": {list.path.clone(): {"get": {"operationId": list.openapi, "parameters": query(&["maxPageSize", "pageToken", "filter", "showDeleted"])}}}});
-        assert!(spec_check(&write_spec("good", good)).unwrap());
+        assert!(check(good).ok());
         // A parameter the spec spells differently: a mismatch.
         let renamed = serde_json::json!({"paths": {list.path.clone(): {"get": {"operationId": list.openapi, "parameters": query(&["max_page_size", "pageToken", "filter", "showDeleted"])}}}});
-        assert!(!spec_check(&write_spec("renamed", renamed)).unwrap());
+        let r = check(renamed);
+        assert!(!r.ok());
+        assert_eq!(r.mismatched.len(), 1);
         // A v2 operation we do not have: missing.
         let missing = serde_json::json!({"paths": {"/cloud/v2/universes/{universe_id}/data-stores/{data_store_id}": {"get": {"operationId": "Cloud_GetDataStore"}}}});
-        assert!(!spec_check(&write_spec("missing", missing)).unwrap());
-        // A legacy v1 operation we do not have yet is listed but does not fail the check.
-        let legacy = serde_json::json!({"paths": {"/datastores/v1/universes/{universeId}/standard-datastores": {"get": {"operationId": "Datastores_ListDatastoresAsync"}}}});
-        assert!(spec_check(&write_spec("legacy", legacy)).unwrap());
+        assert_eq!(check(missing).missing.len(), 1);
+        // A legacy operation we do not have fails too: there is no leniency for v1.
+        let legacy = serde_json::json!({"paths": {"/datastores/v1/universes/{universeId}/standard-datastores/datastore": {"get": {"operationId": "Datastores_GetDatastoreAsync"}}}});
+        let r = check(legacy);
+        assert!(!r.ok());
+        assert_eq!(
+            r.missing,
+            vec![
+                "GET /datastores/v1/universes/{universeId}/standard-datastores/datastore"
+                    .to_string()
+            ]
+        );
+        // A file with no paths object is an error, not a pass.
+        assert!(spec_check_report(&serde_json::json!({}), &table).is_err());
+    }
+
+    #[test]
+    fn spec_check_compares_headers_scopes_and_ignores_parameter_names() {
+        let table = load_table().unwrap();
+        let set = op(&table, "V1SetEntry");
+        let check = |spec: serde_json::Value| spec_check_report(&spec, &table).unwrap();
+        let params = |headers: &[&str]| -> Vec<serde_json::Value> {
+            let mut v = vec![serde_json::json!({"name": "universeId", "in": "path"})];
+            v.extend(query(&[
+                "datastoreName",
+                "entryKey",
+                "matchVersion",
+                "exclusiveCreate",
+                "scope",
+            ]));
+            v.extend(
+                headers
+                    .iter()
+                    .map(|h| serde_json::json!({"name": h, "in": "header"})),
+            );
+            v
+        };
+        let scopes = |names: &[&str]| -> Vec<serde_json::Value> {
+            names
+                .iter()
+                .map(|n| serde_json::json!({"name": n}))
+                .collect()
+        };
+        let all = [
+            "roblox-entry-attributes",
+            "roblox-entry-userids",
+            "Content-MD5",
+        ];
+        let three = [
+            "universe-datastores.objects:update",
+            "universe-datastores.objects:create",
+            "universe-datastores.control:create",
+        ];
+        // The spec names the path parameter `universeId`, and the file's server adds `/datastores`.
+        let spec = |headers: &[&str], sc: &[&str]| {
+            serde_json::json!({
+                "servers": [{"url": "https://apis.roblox.com/datastores"}],
+                "paths": {"/v1/universes/{universeId}/standard-datastores/datastore/entries/entry": {"post": {
+                    "operationId": set.openapi, "parameters": params(headers), "x-roblox-scopes": scopes(sc)}}}
+            })
+        };
+        assert!(
+            check(spec(&all, &three)).ok(),
+            "header names are case-insensitive"
+        );
+        let r = check(spec(&all[..2], &three));
+        assert!(r.mismatched[0].contains("headers"), "{r:?}");
+        let r = check(spec(&all, &three[..2]));
+        assert!(r.mismatched[0].contains("scopes"), "{r:?}");
+    }
+
+    #[test]
+    fn paths_compare_with_parameter_names_erased() {
+        assert_eq!(erase_param_names("/a/{x}/b/{yy}:verb"), "/a/{}/b/{}:verb");
+        assert_eq!(
+            server_path_prefix(
+                &serde_json::json!({"servers": [{"url": "https://h/ordered-data-stores/"}]})
+            ),
+            "/ordered-data-stores"
+        );
+        assert_eq!(
+            server_path_prefix(&serde_json::json!({"servers": [{"url": "https://h"}]})),
+            ""
+        );
+        assert_eq!(server_path_prefix(&serde_json::json!({})), "");
+    }
+
+    #[test]
+    fn query_identity_must_name_a_sent_query_parameter() {
+        let mut table = load_table().unwrap();
+        let i = table
+            .operation
+            .iter()
+            .position(|o| o.id == "V1GetEntry")
+            .unwrap();
+        table.operation[i]
+            .query_identity
+            .insert("entry_id".into(), "key".into());
+        assert!(validate(&table).unwrap_err().contains("not in `query`"));
+        table.operation[i].query_identity.remove("entry_id");
+        table.operation[i]
+            .query_identity
+            .insert("universe".into(), "datastoreName".into());
+        assert!(validate(&table).is_err());
     }
 
     #[test]

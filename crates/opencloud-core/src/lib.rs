@@ -41,6 +41,7 @@ pub mod filter;
 pub mod machine;
 pub mod model;
 pub mod model_experience;
+pub mod model_v1;
 pub mod names;
 pub mod names_experience;
 pub mod ops;
@@ -74,6 +75,9 @@ pub use model_experience::{
     GameJoinRestriction, Moderator, RestrictionType, UserRestriction, UserRestrictionLog,
     UserRestrictionLogPage, UserRestrictionPage,
 };
+pub use model_v1::{
+    V1DataStorePage, V1EntryKeyPage, V1EntryVersion, V1EntryVersionPage, V1OrderedEntryPage,
+};
 pub use names::{
     Attributes, DataStoreName, EntryKey, OrderedEntryId, PageToken, RevisionId, Scope, UniverseId,
     UserId,
@@ -95,10 +99,18 @@ pub use ops::user_restrictions::{
     GetUserRestriction, ListUserRestrictionLogs, ListUserRestrictions, RestrictionLogFilter,
     RestrictionWrite, UpdateUserRestriction, UserRestrictionAddress,
 };
+pub use ops::v1::ordered::{
+    V1CreateOrderedEntry, V1DeleteOrderedEntry, V1GetOrderedEntry, V1IncrementOrderedEntry,
+    V1ListOrderedEntries, V1UpdateOrderedEntry,
+};
+pub use ops::v1::standard::{
+    V1DeleteEntry, V1GetEntry, V1GetEntryVersion, V1IncrementEntry, V1ListDataStores,
+    V1ListEntries, V1ListEntryVersions, V1SetEntry,
+};
 pub use ops::{API_KEY_HEADER, Operation, PagedOperation, describe_request};
 pub use pager::{Pager, PagerEnd};
 pub use rate::{CategoryLimit, RateBudget, RateLimiter, RateLimits, Reservation};
 pub use retry::{Decision, GiveUp, JitterSource, Outcome, RetryPolicy, RetryState};
 pub use route::{Family, RetryClass, Route, ThrottleCategory};
-pub use routes::{ROUTES, RouteId};
+pub use routes::{ApiVersion, ROUTES, RouteId};
 pub use selector::{AsOfTime, RevisionSelector};

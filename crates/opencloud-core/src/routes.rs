@@ -74,6 +74,34 @@ pub enum RouteId {
     UpdatePlaceUserRestriction,
     /// List changes to the restrictions of a universe and its places, by user and place.
     ListUserRestrictionLogs,
+    /// Legacy v1: list the data stores of a universe, optionally by name prefix.
+    V1ListDataStores,
+    /// Legacy v1: list entry keys in one scope or in all scopes.
+    V1ListEntries,
+    /// Legacy v1: get an entry's value, with its metadata in headers.
+    V1GetEntry,
+    /// Legacy v1: set an entry's value, users and attributes, optionally only if new or at a version.
+    V1SetEntry,
+    /// Legacy v1: mark an entry deleted (a tombstone version, purged after 30 days).
+    V1DeleteEntry,
+    /// Legacy v1: add an integer to an entry's value, creating it if missing.
+    V1IncrementEntry,
+    /// Legacy v1: list an entry's versions, optionally in a time range and newest first.
+    V1ListEntryVersions,
+    /// Legacy v1: get an entry's value at a version.
+    V1GetEntryVersion,
+    /// Legacy v1: list ordered entries by value, ascending or descending, within a value range.
+    V1ListOrderedEntries,
+    /// Legacy v1: create an ordered entry.
+    V1CreateOrderedEntry,
+    /// Legacy v1: get an ordered entry.
+    V1GetOrderedEntry,
+    /// Legacy v1: set an ordered entry's value, optionally creating it.
+    V1UpdateOrderedEntry,
+    /// Legacy v1: delete an ordered entry immediately (200 even if it did not exist).
+    V1DeleteOrderedEntry,
+    /// Legacy v1: add an integer to an ordered entry's value.
+    V1IncrementOrderedEntry,
 }
 
 impl RouteId {
@@ -112,6 +140,20 @@ impl RouteId {
         RouteId::UpdateUserRestriction,
         RouteId::UpdatePlaceUserRestriction,
         RouteId::ListUserRestrictionLogs,
+        RouteId::V1ListDataStores,
+        RouteId::V1ListEntries,
+        RouteId::V1GetEntry,
+        RouteId::V1SetEntry,
+        RouteId::V1DeleteEntry,
+        RouteId::V1IncrementEntry,
+        RouteId::V1ListEntryVersions,
+        RouteId::V1GetEntryVersion,
+        RouteId::V1ListOrderedEntries,
+        RouteId::V1CreateOrderedEntry,
+        RouteId::V1GetOrderedEntry,
+        RouteId::V1UpdateOrderedEntry,
+        RouteId::V1DeleteOrderedEntry,
+        RouteId::V1IncrementOrderedEntry,
     ];
 }
 
@@ -613,4 +655,460 @@ pub static ROUTES: &[Route] = &[
         family: Family::Standard,
         summary: "List changes to the restrictions of a universe and its places, by user and place",
     },
+    Route {
+        id: RouteId::V1ListDataStores,
+        operation_id: "Datastores_ListDatastoresAsync",
+        method: http::Method::GET,
+        template: "/datastores/v1/universes/{universe_id}/standard-datastores",
+        path_params: &["universe_id"],
+        query: &["cursor", "limit", "prefix"],
+        json_body: false,
+        scopes: &["universe-datastores.control:list"],
+        retry: RetryClass::Idempotent,
+        throttle: ThrottleCategory::List,
+        family: Family::Standard,
+        summary: "Legacy v1: list the data stores of a universe, optionally by name prefix",
+    },
+    Route {
+        id: RouteId::V1ListEntries,
+        operation_id: "Entries_ListKeysAsync",
+        method: http::Method::GET,
+        template: "/datastores/v1/universes/{universe_id}/standard-datastores/datastore/entries",
+        path_params: &["universe_id"],
+        query: &[
+            "datastoreName",
+            "scope",
+            "allScopes",
+            "prefix",
+            "cursor",
+            "limit",
+        ],
+        json_body: false,
+        scopes: &["universe-datastores.objects:list"],
+        retry: RetryClass::Idempotent,
+        throttle: ThrottleCategory::List,
+        family: Family::Standard,
+        summary: "Legacy v1: list entry keys in one scope or in all scopes",
+    },
+    Route {
+        id: RouteId::V1GetEntry,
+        operation_id: "Entries_GetEntryAsync",
+        method: http::Method::GET,
+        template: "/datastores/v1/universes/{universe_id}/standard-datastores/datastore/entries/entry",
+        path_params: &["universe_id"],
+        query: &["datastoreName", "entryKey", "scope"],
+        json_body: false,
+        scopes: &["universe-datastores.objects:read"],
+        retry: RetryClass::Idempotent,
+        throttle: ThrottleCategory::Read,
+        family: Family::Standard,
+        summary: "Legacy v1: get an entry's value, with its metadata in headers",
+    },
+    Route {
+        id: RouteId::V1SetEntry,
+        operation_id: "Entries_SetEntryAsync",
+        method: http::Method::POST,
+        template: "/datastores/v1/universes/{universe_id}/standard-datastores/datastore/entries/entry",
+        path_params: &["universe_id"],
+        query: &[
+            "datastoreName",
+            "entryKey",
+            "matchVersion",
+            "exclusiveCreate",
+            "scope",
+        ],
+        json_body: true,
+        scopes: &[
+            "universe-datastores.objects:create",
+            "universe-datastores.objects:update",
+            "universe-datastores.control:create",
+        ],
+        retry: RetryClass::Idempotent,
+        throttle: ThrottleCategory::Write,
+        family: Family::Standard,
+        summary: "Legacy v1: set an entry's value, users and attributes, optionally only if new or at a version",
+    },
+    Route {
+        id: RouteId::V1DeleteEntry,
+        operation_id: "Entries_DeleteEntryAsync",
+        method: http::Method::DELETE,
+        template: "/datastores/v1/universes/{universe_id}/standard-datastores/datastore/entries/entry",
+        path_params: &["universe_id"],
+        query: &["datastoreName", "entryKey", "scope"],
+        json_body: false,
+        scopes: &["universe-datastores.objects:delete"],
+        retry: RetryClass::Idempotent,
+        throttle: ThrottleCategory::Remove,
+        family: Family::Standard,
+        summary: "Legacy v1: mark an entry deleted (a tombstone version, purged after 30 days)",
+    },
+    Route {
+        id: RouteId::V1IncrementEntry,
+        operation_id: "Entries_IncrementEntryAsync",
+        method: http::Method::POST,
+        template: "/datastores/v1/universes/{universe_id}/standard-datastores/datastore/entries/entry/increment",
+        path_params: &["universe_id"],
+        query: &["datastoreName", "entryKey", "incrementBy", "scope"],
+        json_body: false,
+        scopes: &[
+            "universe-datastores.objects:create",
+            "universe-datastores.objects:update",
+            "universe-datastores.control:create",
+        ],
+        retry: RetryClass::UnappliedOnly,
+        throttle: ThrottleCategory::Write,
+        family: Family::Standard,
+        summary: "Legacy v1: add an integer to an entry's value, creating it if missing",
+    },
+    Route {
+        id: RouteId::V1ListEntryVersions,
+        operation_id: "Entries_ListEntryVersionsAsync",
+        method: http::Method::GET,
+        template: "/datastores/v1/universes/{universe_id}/standard-datastores/datastore/entries/entry/versions",
+        path_params: &["universe_id"],
+        query: &[
+            "datastoreName",
+            "entryKey",
+            "scope",
+            "cursor",
+            "startTime",
+            "endTime",
+            "sortOrder",
+            "limit",
+        ],
+        json_body: false,
+        scopes: &["universe-datastores.versions:list"],
+        retry: RetryClass::Idempotent,
+        throttle: ThrottleCategory::List,
+        family: Family::Standard,
+        summary: "Legacy v1: list an entry's versions, optionally in a time range and newest first",
+    },
+    Route {
+        id: RouteId::V1GetEntryVersion,
+        operation_id: "Entries_GetEntryVersionAsync",
+        method: http::Method::GET,
+        template: "/datastores/v1/universes/{universe_id}/standard-datastores/datastore/entries/entry/versions/version",
+        path_params: &["universe_id"],
+        query: &["datastoreName", "entryKey", "versionId", "scope"],
+        json_body: false,
+        scopes: &["universe-datastores.versions:read"],
+        retry: RetryClass::Idempotent,
+        throttle: ThrottleCategory::Read,
+        family: Family::Standard,
+        summary: "Legacy v1: get an entry's value at a version",
+    },
+    Route {
+        id: RouteId::V1ListOrderedEntries,
+        operation_id: "OrderedDataStores_ListEntries",
+        method: http::Method::GET,
+        template: "/ordered-data-stores/v1/universes/{universe_id}/orderedDataStores/{ordered_data_store_id}/scopes/{scope_id}/entries",
+        path_params: &["universe_id", "ordered_data_store_id", "scope_id"],
+        query: &["max_page_size", "page_token", "order_by", "filter"],
+        json_body: false,
+        scopes: &["universe.ordered-data-store.scope.entry:read"],
+        retry: RetryClass::Idempotent,
+        throttle: ThrottleCategory::List,
+        family: Family::Ordered,
+        summary: "Legacy v1: list ordered entries by value, ascending or descending, within a value range",
+    },
+    Route {
+        id: RouteId::V1CreateOrderedEntry,
+        operation_id: "OrderedDataStores_CreateEntry",
+        method: http::Method::POST,
+        template: "/ordered-data-stores/v1/universes/{universe_id}/orderedDataStores/{ordered_data_store_id}/scopes/{scope_id}/entries",
+        path_params: &["universe_id", "ordered_data_store_id", "scope_id"],
+        query: &["id"],
+        json_body: true,
+        scopes: &["universe.ordered-data-store.scope.entry:write"],
+        retry: RetryClass::UnappliedOnly,
+        throttle: ThrottleCategory::Write,
+        family: Family::Ordered,
+        summary: "Legacy v1: create an ordered entry",
+    },
+    Route {
+        id: RouteId::V1GetOrderedEntry,
+        operation_id: "OrderedDataStores_GetEntry",
+        method: http::Method::GET,
+        template: "/ordered-data-stores/v1/universes/{universe_id}/orderedDataStores/{ordered_data_store_id}/scopes/{scope_id}/entries/{entry_id}",
+        path_params: &[
+            "universe_id",
+            "ordered_data_store_id",
+            "scope_id",
+            "entry_id",
+        ],
+        query: &[],
+        json_body: false,
+        scopes: &["universe.ordered-data-store.scope.entry:read"],
+        retry: RetryClass::Idempotent,
+        throttle: ThrottleCategory::Read,
+        family: Family::Ordered,
+        summary: "Legacy v1: get an ordered entry",
+    },
+    Route {
+        id: RouteId::V1UpdateOrderedEntry,
+        operation_id: "OrderedDataStores_UpdateEntry",
+        method: http::Method::PATCH,
+        template: "/ordered-data-stores/v1/universes/{universe_id}/orderedDataStores/{ordered_data_store_id}/scopes/{scope_id}/entries/{entry_id}",
+        path_params: &[
+            "universe_id",
+            "ordered_data_store_id",
+            "scope_id",
+            "entry_id",
+        ],
+        query: &["allow_missing"],
+        json_body: true,
+        scopes: &["universe.ordered-data-store.scope.entry:write"],
+        retry: RetryClass::Idempotent,
+        throttle: ThrottleCategory::Write,
+        family: Family::Ordered,
+        summary: "Legacy v1: set an ordered entry's value, optionally creating it",
+    },
+    Route {
+        id: RouteId::V1DeleteOrderedEntry,
+        operation_id: "OrderedDataStores_DeleteEntry",
+        method: http::Method::DELETE,
+        template: "/ordered-data-stores/v1/universes/{universe_id}/orderedDataStores/{ordered_data_store_id}/scopes/{scope_id}/entries/{entry_id}",
+        path_params: &[
+            "universe_id",
+            "ordered_data_store_id",
+            "scope_id",
+            "entry_id",
+        ],
+        query: &[],
+        json_body: false,
+        scopes: &["universe.ordered-data-store.scope.entry:write"],
+        retry: RetryClass::Idempotent,
+        throttle: ThrottleCategory::Remove,
+        family: Family::Ordered,
+        summary: "Legacy v1: delete an ordered entry immediately (200 even if it did not exist)",
+    },
+    Route {
+        id: RouteId::V1IncrementOrderedEntry,
+        operation_id: "OrderedDataStores_IncrementEntry",
+        method: http::Method::POST,
+        template: "/ordered-data-stores/v1/universes/{universe_id}/orderedDataStores/{ordered_data_store_id}/scopes/{scope_id}/entries/{entry_id}:increment",
+        path_params: &[
+            "universe_id",
+            "ordered_data_store_id",
+            "scope_id",
+            "entry_id",
+        ],
+        query: &[],
+        json_body: true,
+        scopes: &["universe.ordered-data-store.scope.entry:write"],
+        retry: RetryClass::UnappliedOnly,
+        throttle: ThrottleCategory::Write,
+        family: Family::Ordered,
+        summary: "Legacy v1: add an integer to an ordered entry's value",
+    },
 ];
+
+/// Which version of the API a route belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiVersion {
+    /// A legacy v1 API (every path outside `/cloud/v2/`: `/datastores/v1`, `/ordered-data-stores/v1`, ...).
+    V1,
+    /// The current API: `/cloud/v2`.
+    V2,
+}
+
+static API_VERSIONS: &[ApiVersion] = &[
+    ApiVersion::V2, // ListDataStores
+    ApiVersion::V2, // DeleteDataStore
+    ApiVersion::V2, // UndeleteDataStore
+    ApiVersion::V2, // SnapshotDataStores
+    ApiVersion::V2, // ListEntries
+    ApiVersion::V2, // ListScopedEntries
+    ApiVersion::V2, // CreateEntry
+    ApiVersion::V2, // CreateScopedEntry
+    ApiVersion::V2, // GetEntry
+    ApiVersion::V2, // GetScopedEntry
+    ApiVersion::V2, // UpdateEntry
+    ApiVersion::V2, // UpdateScopedEntry
+    ApiVersion::V2, // DeleteEntry
+    ApiVersion::V2, // DeleteScopedEntry
+    ApiVersion::V2, // IncrementEntry
+    ApiVersion::V2, // IncrementScopedEntry
+    ApiVersion::V2, // ListEntryRevisions
+    ApiVersion::V2, // ListScopedEntryRevisions
+    ApiVersion::V2, // ListOrderedEntries
+    ApiVersion::V2, // CreateOrderedEntry
+    ApiVersion::V2, // GetOrderedEntry
+    ApiVersion::V2, // UpdateOrderedEntry
+    ApiVersion::V2, // DeleteOrderedEntry
+    ApiVersion::V2, // IncrementOrderedEntry
+    ApiVersion::V2, // PublishUniverseMessage
+    ApiVersion::V1, // PublishTopicMessageV1
+    ApiVersion::V2, // ListUserRestrictions
+    ApiVersion::V2, // ListPlaceUserRestrictions
+    ApiVersion::V2, // GetUserRestriction
+    ApiVersion::V2, // GetPlaceUserRestriction
+    ApiVersion::V2, // UpdateUserRestriction
+    ApiVersion::V2, // UpdatePlaceUserRestriction
+    ApiVersion::V2, // ListUserRestrictionLogs
+    ApiVersion::V1, // V1ListDataStores
+    ApiVersion::V1, // V1ListEntries
+    ApiVersion::V1, // V1GetEntry
+    ApiVersion::V1, // V1SetEntry
+    ApiVersion::V1, // V1DeleteEntry
+    ApiVersion::V1, // V1IncrementEntry
+    ApiVersion::V1, // V1ListEntryVersions
+    ApiVersion::V1, // V1GetEntryVersion
+    ApiVersion::V1, // V1ListOrderedEntries
+    ApiVersion::V1, // V1CreateOrderedEntry
+    ApiVersion::V1, // V1GetOrderedEntry
+    ApiVersion::V1, // V1UpdateOrderedEntry
+    ApiVersion::V1, // V1DeleteOrderedEntry
+    ApiVersion::V1, // V1IncrementOrderedEntry
+];
+
+static REQUEST_HEADERS: &[&[&str]] = &[
+    &[], // ListDataStores
+    &[], // DeleteDataStore
+    &[], // UndeleteDataStore
+    &[], // SnapshotDataStores
+    &[], // ListEntries
+    &[], // ListScopedEntries
+    &[], // CreateEntry
+    &[], // CreateScopedEntry
+    &[], // GetEntry
+    &[], // GetScopedEntry
+    &[], // UpdateEntry
+    &[], // UpdateScopedEntry
+    &[], // DeleteEntry
+    &[], // DeleteScopedEntry
+    &[], // IncrementEntry
+    &[], // IncrementScopedEntry
+    &[], // ListEntryRevisions
+    &[], // ListScopedEntryRevisions
+    &[], // ListOrderedEntries
+    &[], // CreateOrderedEntry
+    &[], // GetOrderedEntry
+    &[], // UpdateOrderedEntry
+    &[], // DeleteOrderedEntry
+    &[], // IncrementOrderedEntry
+    &[], // PublishUniverseMessage
+    &[], // PublishTopicMessageV1
+    &[], // ListUserRestrictions
+    &[], // ListPlaceUserRestrictions
+    &[], // GetUserRestriction
+    &[], // GetPlaceUserRestriction
+    &[], // UpdateUserRestriction
+    &[], // UpdatePlaceUserRestriction
+    &[], // ListUserRestrictionLogs
+    &[], // V1ListDataStores
+    &[], // V1ListEntries
+    &[], // V1GetEntry
+    &[
+        "roblox-entry-attributes",
+        "roblox-entry-userids",
+        "content-md5",
+    ], // V1SetEntry
+    &[], // V1DeleteEntry
+    &["roblox-entry-attributes", "roblox-entry-userids"], // V1IncrementEntry
+    &[], // V1ListEntryVersions
+    &[], // V1GetEntryVersion
+    &[], // V1ListOrderedEntries
+    &[], // V1CreateOrderedEntry
+    &[], // V1GetOrderedEntry
+    &[], // V1UpdateOrderedEntry
+    &[], // V1DeleteOrderedEntry
+    &[], // V1IncrementOrderedEntry
+];
+
+static QUERY_IDENTITY: &[&[(&str, &str)]] = &[
+    &[],                                                          // ListDataStores
+    &[],                                                          // DeleteDataStore
+    &[],                                                          // UndeleteDataStore
+    &[],                                                          // SnapshotDataStores
+    &[],                                                          // ListEntries
+    &[],                                                          // ListScopedEntries
+    &[],                                                          // CreateEntry
+    &[],                                                          // CreateScopedEntry
+    &[],                                                          // GetEntry
+    &[],                                                          // GetScopedEntry
+    &[],                                                          // UpdateEntry
+    &[],                                                          // UpdateScopedEntry
+    &[],                                                          // DeleteEntry
+    &[],                                                          // DeleteScopedEntry
+    &[],                                                          // IncrementEntry
+    &[],                                                          // IncrementScopedEntry
+    &[],                                                          // ListEntryRevisions
+    &[],                                                          // ListScopedEntryRevisions
+    &[],                                                          // ListOrderedEntries
+    &[],                                                          // CreateOrderedEntry
+    &[],                                                          // GetOrderedEntry
+    &[],                                                          // UpdateOrderedEntry
+    &[],                                                          // DeleteOrderedEntry
+    &[],                                                          // IncrementOrderedEntry
+    &[],                                                          // PublishUniverseMessage
+    &[],                                                          // PublishTopicMessageV1
+    &[],                                                          // ListUserRestrictions
+    &[],                                                          // ListPlaceUserRestrictions
+    &[],                                                          // GetUserRestriction
+    &[],                                                          // GetPlaceUserRestriction
+    &[],                                                          // UpdateUserRestriction
+    &[],                                                          // UpdatePlaceUserRestriction
+    &[],                                                          // ListUserRestrictionLogs
+    &[],                                                          // V1ListDataStores
+    &[("data_store_id", "datastoreName"), ("scope_id", "scope")], // V1ListEntries
+    &[
+        ("data_store_id", "datastoreName"),
+        ("scope_id", "scope"),
+        ("entry_id", "entryKey"),
+    ], // V1GetEntry
+    &[
+        ("data_store_id", "datastoreName"),
+        ("scope_id", "scope"),
+        ("entry_id", "entryKey"),
+    ], // V1SetEntry
+    &[
+        ("data_store_id", "datastoreName"),
+        ("scope_id", "scope"),
+        ("entry_id", "entryKey"),
+    ], // V1DeleteEntry
+    &[
+        ("data_store_id", "datastoreName"),
+        ("scope_id", "scope"),
+        ("entry_id", "entryKey"),
+    ], // V1IncrementEntry
+    &[
+        ("data_store_id", "datastoreName"),
+        ("scope_id", "scope"),
+        ("entry_id", "entryKey"),
+    ], // V1ListEntryVersions
+    &[
+        ("data_store_id", "datastoreName"),
+        ("scope_id", "scope"),
+        ("entry_id", "entryKey"),
+    ], // V1GetEntryVersion
+    &[],                                                          // V1ListOrderedEntries
+    &[],                                                          // V1CreateOrderedEntry
+    &[],                                                          // V1GetOrderedEntry
+    &[],                                                          // V1UpdateOrderedEntry
+    &[],                                                          // V1DeleteOrderedEntry
+    &[],                                                          // V1IncrementOrderedEntry
+];
+
+impl RouteId {
+    /// The API version: [`ApiVersion::V2`] for `/cloud/v2/` paths, [`ApiVersion::V1`] for the
+    /// legacy APIs.
+    pub fn api_version(self) -> ApiVersion {
+        API_VERSIONS[self as usize]
+    }
+
+    /// The request headers the route's operation sends beyond the common ones (`x-api-key`,
+    /// `accept`, `user-agent`, `content-type`, `content-length`), such as the legacy v1
+    /// `content-md5` and `roblox-entry-*` headers.
+    pub fn request_headers(self) -> &'static [&'static str] {
+        REQUEST_HEADERS[self as usize]
+    }
+
+    /// The resource identity the route carries in its query string instead of its path, as
+    /// `(path-parameter name, query parameter)` pairs in the order data store, scope, key: the
+    /// legacy v1 standard API sends `datastoreName`, `scope` and `entryKey`. Empty for routes
+    /// whose path names the resource.
+    pub fn query_identity(self) -> &'static [(&'static str, &'static str)] {
+        QUERY_IDENTITY[self as usize]
+    }
+}

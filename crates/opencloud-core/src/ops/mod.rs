@@ -15,6 +15,7 @@ pub mod entries;
 pub mod messaging;
 pub mod ordered;
 pub mod user_restrictions;
+pub mod v1;
 
 /// The header that carries the API key.
 pub const API_KEY_HEADER: &str = "x-api-key";
