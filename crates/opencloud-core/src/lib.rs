@@ -43,6 +43,7 @@ pub mod names;
 pub mod ops;
 pub mod pager;
 pub mod rate;
+pub mod resource;
 pub mod retry;
 pub mod rmw;
 pub mod route;
@@ -83,6 +84,7 @@ pub use ops::ordered::{
 pub use ops::{API_KEY_HEADER, Operation, PagedOperation, describe_request};
 pub use pager::{Pager, PagerEnd};
 pub use rate::{CategoryLimit, RateBudget, RateLimits, Reservation, Settle, SharedBudget};
+pub use resource::ResourceName;
 pub use retry::{Decision, GiveUp, JitterSource, Outcome, RetryPolicy, RetryState};
 pub use route::{Family, RetryClass, Route, ThrottleCategory};
 pub use routes::{ROUTES, RouteId};
