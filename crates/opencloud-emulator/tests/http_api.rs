@@ -180,7 +180,8 @@ fn keys_with_reserved_characters_and_selectors() {
     assert_eq!(inc.body["id"], "a@b");
     assert_eq!(h.get(&format!("{E}/a%40b@latest")).body["value"], 1);
     assert_eq!(h.get(&format!("{E}/a@b@latest")).body["value"], 1);
-    assert_error(&h.get(&format!("{E}/a%40b")), 404, "NOT_FOUND"); // read as key `a`, revision `b`
+    // Read as key `a` at revision `b`, which is not a revision id.
+    assert_error(&h.get(&format!("{E}/a%40b")), 400, "INVALID_ARGUMENT");
     let up = h.patch(
         &format!("{E}/x%40r1?allowMissing=true"),
         json!({"value": "made"}),
@@ -253,7 +254,14 @@ fn reads_as_of_a_time_under_the_controllable_clock() {
         400,
         "INVALID_ARGUMENT",
     );
-    assert_error(&h.get(&format!("{E}/k@NOPE")), 404, "NOT_FOUND");
+    assert_error(&h.get(&format!("{E}/k@NOPE")), 400, "INVALID_ARGUMENT");
+    assert_error(
+        &h.get(&format!(
+            "{E}/k@0000000000000000.0000000099.0000000000000000.01"
+        )),
+        404,
+        "NOT_FOUND",
+    );
     // Revision time filter.
     let f = opencloud_core::route::encode_component("revision_create_time >= 2024-01-01T00:30:00Z");
     let revs = h.get(&format!("{E}/k:listRevisions?filter={f}"));
@@ -657,7 +665,7 @@ fn ordered_entries_every_operation() {
         "INVALID_ARGUMENT",
     );
     assert_error(
-        &h.post(&format!("{O}?id=Zed"), json!({"value": 1.5})),
+        &h.post(&format!("{O}?id=Zed"), json!({"value": "1"})),
         400,
         "INVALID_ARGUMENT",
     );

@@ -154,6 +154,9 @@ pub fn list(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     live_store(store, c, false)?;
     let after: Option<(String, String)> = c.token_cursor()?;
     let ds = identity::data_store(c);
+    // Listed through a named scope's URL, paths keep that scope (`.../scopes/global/...`); the
+    // unscoped and the wildcard listings use the canonical form.
+    let explicit_scope = c.has_param("scope_id") && !all;
     let rows = store.list_entries(&EntryListing {
         universe: c.universe(),
         data_store: ds,
@@ -167,7 +170,11 @@ pub fn list(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     let entries: Vec<Value> = rows
         .iter()
         .map(|((s, k), _)| {
-            let name = ResourceName::entry(c.universe(), ds, s, k.as_str());
+            let name = if explicit_scope {
+                ResourceName::scoped_entry(c.universe(), ds, s.as_str(), k.as_str())
+            } else {
+                ResourceName::entry(c.universe(), ds, s, k.as_str())
+            };
             json!({ "path": name.to_string(), "id": k })
         })
         .collect();
@@ -201,7 +208,12 @@ pub fn get(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     live_store(store, c, true)?;
     let rev = match sel {
         ParsedSelector::Latest => store.latest(&e)?,
-        ParsedSelector::Revision(r) => store.revision(&e, &r)?,
+        ParsedSelector::Revision(r) => {
+            if !is_revision_id(&r) {
+                return Err(ApiError::invalid("Invalid version id.").v1_detail("InvalidVersionId"));
+            }
+            store.revision(&e, &r)?
+        }
         ParsedSelector::AsOf(t) => {
             if t <= Timestamp::UNIX_EPOCH {
                 return Err(ApiError::invalid("Timestamp must be after the Unix epoch."));
@@ -271,10 +283,19 @@ pub fn delete(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
                 },
                 c.now,
             )?;
-            Ok(Reply::empty())
+            Ok(Reply::json(&json!({})))
         }
         _ => Err(ApiError::not_found(format!("Entry {key} not found."))),
     }
+}
+
+/// Whether `s` has the shape of the revision ids the emulator makes (and the service
+/// documents): `{16 hex}.{10 digits}.{16 hex}.{2 digits}`.
+pub(crate) fn is_revision_id(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    let hex16 = |p: &str| p.len() == 16 && p.bytes().all(|b| b.is_ascii_hexdigit());
+    let digits = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
+    matches!(parts.as_slice(), [a, b, c, d] if hex16(a) && digits(b, 10) && hex16(c) && digits(d, 2))
 }
 
 /// An integer JSON number (an integral double within ±2^53 counts).

@@ -5,7 +5,6 @@ use opencloud_core::filter::OrderedRange;
 use opencloud_core::names::{MAX_SAFE_INTEGER, check_safe_integer};
 use serde_json::{Map, Value, json};
 
-use super::v2_entries::integer_of;
 use super::{ApiError, ApiResult, Ctx, Reply, identity, page};
 use crate::store::{EntryRef, OrderedListing, Storage};
 
@@ -22,13 +21,38 @@ fn ordered_json(e: &EntryRef, value: i64) -> Value {
     })
 }
 
+/// An ordered value or amount. The wire type is a double, "always rounded to the nearest
+/// integer": 5.4 is 5, 5.5 is 6. Past ±2^53 it is out of range.
 fn ordered_number(body: &Map<String, Value>, field: &'static str) -> Result<i64, ApiError> {
     let v = body
         .get(field)
         .ok_or_else(|| ApiError::invalid(format!("{field} must be provided.")))?;
-    let n = integer_of(v)
-        .ok_or_else(|| ApiError::invalid(format!("{field} {v} is not an integer.")))?;
-    check_safe_integer(field, n)?;
+    let out_of_range = |shown: &dyn std::fmt::Display| {
+        ApiError::invalid(format!(
+            "{field} {shown} is out of range: at most ±{MAX_SAFE_INTEGER}."
+        ))
+    };
+    let n = match v {
+        Value::Number(num) => match num.as_i64() {
+            Some(i) => i,
+            None => {
+                let f = num
+                    .as_f64()
+                    .filter(|f| f.is_finite())
+                    .ok_or_else(|| out_of_range(num))?;
+                let r = f.round();
+                if r.abs() > MAX_SAFE_INTEGER as f64 {
+                    return Err(out_of_range(num));
+                }
+                // Within ±2^53: exact, no saturation.
+                r as i64
+            }
+        },
+        _ => {
+            return Err(ApiError::invalid(format!("{field} {v} is not a number.")));
+        }
+    };
+    check_safe_integer(field, n).map_err(|_| out_of_range(&n))?;
     Ok(n)
 }
 
