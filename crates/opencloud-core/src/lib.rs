@@ -47,6 +47,7 @@ pub mod names_experience;
 pub mod ops;
 pub mod pager;
 pub mod rate;
+pub mod resource;
 pub mod retry;
 pub mod route;
 pub mod routes;
@@ -110,6 +111,7 @@ pub use ops::v1::standard::{
 pub use ops::{API_KEY_HEADER, Operation, PagedOperation, describe_request};
 pub use pager::{Pager, PagerEnd};
 pub use rate::{CategoryLimit, RateBudget, RateLimiter, RateLimits, Reservation};
+pub use resource::ResourceName;
 pub use retry::{Decision, GiveUp, JitterSource, Outcome, RetryPolicy, RetryState};
 pub use route::{Family, RetryClass, Route, ThrottleCategory};
 pub use routes::{ApiVersion, ROUTES, RouteId};

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, InvalidInput};
 use crate::names::UserId;
+use crate::resource::ResourceName;
 
 /// The lifecycle state of a data store or an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -121,10 +122,16 @@ impl DataStoreEntry {
         })
     }
 
-    /// The scope, read from the resource path (`global` when the path has none).
+    /// The entry's resource name, parsed from `path` (scope and key decoded, the revision of a
+    /// revision listing split off).
+    pub fn resource(&self) -> Result<ResourceName, InvalidInput> {
+        ResourceName::parse(&self.path)
+    }
+
+    /// The scope segment of the resource path as written there (percent-encoded), `None` when
+    /// the path has none (the `global` scope). [`resource`](Self::resource) gives it decoded.
     pub fn scope(&self) -> Option<&str> {
-        let (_, rest) = self.path.split_once("/scopes/")?;
-        rest.split('/').next()
+        crate::resource::raw_scope_segment(&self.path)
     }
 
     /// The scope, defaulting to `global` for the canonical global path.
@@ -280,6 +287,17 @@ mod tests {
         assert_eq!(g.scope_or_global(), "global");
         let r: DataStoreEntry = serde_json::from_str(r#"{"id":"k@r1","revisionId":"r1"}"#).unwrap();
         assert_eq!(r.key(), "k");
+        let enc: DataStoreEntry = serde_json::from_str(
+            r#"{"path":"universes/1/data-stores/d/scopes/a%2Fb/entries/k%40x@r1","id":"k@x@r1","revisionId":"r1"}"#,
+        )
+        .unwrap();
+        let name = enc.resource().unwrap();
+        assert_eq!(
+            (name.scope(), name.key(), name.revision()),
+            (Some("a/b"), Some("k@x"), Some("r1"))
+        );
+        assert_eq!(enc.scope(), Some("a%2Fb"));
+        assert_eq!(enc.key(), "k@x");
     }
 
     #[test]

@@ -192,31 +192,143 @@ pub struct RouteMatch<'p> {
     pub segments: Vec<&'p str>,
 }
 
+/// One segment of a compiled template.
+#[derive(Debug)]
+enum Seg {
+    /// Must equal the path segment.
+    Literal(&'static str),
+    /// `{name}` with text before and after it in the same segment (`{id}:increment`).
+    Param {
+        prefix: &'static str,
+        suffix: &'static str,
+    },
+}
+
+impl Seg {
+    /// The captured (still encoded) value, if the raw segment fits.
+    fn capture<'p>(&self, raw: &'p str) -> Option<&'p str> {
+        match self {
+            Seg::Literal(l) => (*l == raw).then_some(""),
+            Seg::Param { prefix, suffix } => {
+                let v = raw.strip_prefix(prefix)?.strip_suffix(suffix)?;
+                (!v.is_empty()).then_some(v)
+            }
+        }
+    }
+}
+
+/// A route with its template split once into segments.
+#[derive(Debug)]
+struct Compiled {
+    route: &'static Route,
+    segs: Vec<Seg>,
+}
+
+impl Compiled {
+    fn new(route: &'static Route) -> Self {
+        let segs = route
+            .template
+            .split('/')
+            .map(|t| match (t.find('{'), t.find('}')) {
+                (Some(open), Some(close)) if open < close => Seg::Param {
+                    prefix: &t[..open],
+                    suffix: &t[close + 1..],
+                },
+                _ => Seg::Literal(t),
+            })
+            .collect();
+        Self { route, segs }
+    }
+
+    /// Whether the raw path fits, comparing segment by segment without allocating. The caller
+    /// has already checked the segment count.
+    fn fits(&self, path: &str) -> bool {
+        self.segs
+            .iter()
+            .zip(path.split('/'))
+            .all(|(s, raw)| s.capture(raw).is_some())
+    }
+
+    /// The captured parameters of a path that [`fits`](Self::fits).
+    fn captures<'p>(&self, path: &'p str) -> Vec<&'p str> {
+        let mut out = Vec::with_capacity(self.route.path_params.len());
+        for (s, raw) in self.segs.iter().zip(path.split('/')) {
+            if let (Seg::Param { .. }, Some(v)) = (s, s.capture(raw)) {
+                out.push(v);
+            }
+        }
+        out
+    }
+}
+
+/// The routes grouped by segment count, each group sorted longest template first, so the first
+/// route that fits is the most specific one.
+#[derive(Debug)]
+struct RouteIndex {
+    by_segments: Vec<Vec<Compiled>>,
+}
+
+fn index() -> &'static RouteIndex {
+    static INDEX: std::sync::OnceLock<RouteIndex> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut by_segments: Vec<Vec<Compiled>> = Vec::new();
+        for route in ROUTES {
+            let c = Compiled::new(route);
+            let n = c.segs.len();
+            if by_segments.len() <= n {
+                by_segments.resize_with(n + 1, Vec::new);
+            }
+            by_segments[n].push(c);
+        }
+        for group in &mut by_segments {
+            // Stable: among templates of one length, table order decides, as before.
+            group.sort_by_key(|c| std::cmp::Reverse(c.route.template.len()));
+        }
+        RouteIndex { by_segments }
+    })
+}
+
+/// The routes whose template has as many segments as `path`.
+fn candidates(path: &str) -> &'static [Compiled] {
+    let n = path.bytes().filter(|b| *b == b'/').count() + 1;
+    index().by_segments.get(n).map_or(&[], Vec::as_slice)
+}
+
 /// Finds the route for a method and raw path. A route with a custom verb (`:increment`) wins over
 /// the plain item route, because the verb is matched on the raw segment, where a key's own `:`
 /// is always percent-encoded.
 ///
 /// Returns `Err(true)` when the path exists under another method, `Err(false)` when no route has
 /// the path at all.
+///
+/// The table is compiled once: only routes with the path's segment count are looked at, the
+/// method is compared before the path, and nothing is allocated until a route is chosen.
 pub fn match_route<'p>(method: &http::Method, path: &'p str) -> Result<RouteMatch<'p>, bool> {
-    let mut best: Option<RouteMatch<'p>> = None;
-    let mut other_method = false;
-    for route in ROUTES {
-        let Some(segments) = route.match_path(path) else {
-            continue;
-        };
-        if route.method != *method {
-            other_method = true;
-            continue;
-        }
-        let better = best
-            .as_ref()
-            .is_none_or(|b| route.template.len() > b.route.template.len());
-        if better {
-            best = Some(RouteMatch { route, segments });
+    let group = candidates(path);
+    if let Some(c) = group
+        .iter()
+        .find(|c| c.route.method == *method && c.fits(path))
+    {
+        return Ok(RouteMatch {
+            route: c.route,
+            segments: c.captures(path),
+        });
+    }
+    Err(group.iter().any(|c| c.fits(path)))
+}
+
+/// The methods some route serves at this raw path, in table order without repeats: what a
+/// `405 Method Not Allowed` lists in its `Allow` header. Empty when no route has the path.
+pub fn allowed_methods(path: &str) -> Vec<&'static http::Method> {
+    let mut fitting: Vec<&Compiled> = candidates(path).iter().filter(|c| c.fits(path)).collect();
+    fitting.sort_by_key(|c| c.route.id as usize);
+    let mut out: Vec<&'static http::Method> = Vec::with_capacity(fitting.len());
+    for c in fitting {
+        if !out.contains(&&c.route.method) {
+            out.push(&c.route.method);
         }
     }
-    best.ok_or(other_method)
+    out
 }
 
 #[cfg(test)]
@@ -265,6 +377,101 @@ mod tests {
         assert_eq!(m.route.id, RouteId::GetEntry);
         assert!(match_route(&http::Method::PUT, "/cloud/v2/universes/1/data-stores").unwrap_err());
         assert!(!match_route(&http::Method::GET, "/cloud/v2/nothing").unwrap_err());
+    }
+
+    /// The matcher as it was before the index: every route, in table order, longest wins.
+    fn reference_match<'p>(
+        method: &http::Method,
+        path: &'p str,
+    ) -> Result<(RouteId, Vec<&'p str>), bool> {
+        let mut best: Option<(&Route, Vec<&'p str>)> = None;
+        let mut other_method = false;
+        for route in ROUTES {
+            let Some(segments) = route.match_path(path) else {
+                continue;
+            };
+            if route.method != *method {
+                other_method = true;
+                continue;
+            }
+            if best
+                .as_ref()
+                .is_none_or(|b| route.template.len() > b.0.template.len())
+            {
+                best = Some((route, segments));
+            }
+        }
+        best.map(|(r, s)| (r.id, s)).ok_or(other_method)
+    }
+
+    fn path_strategy() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        // Pieces of real templates, values and junk, so random paths often hit real routes.
+        let piece = prop_oneof![
+            Just("".to_string()),
+            Just("cloud".to_string()),
+            Just("v2".to_string()),
+            Just("universes".to_string()),
+            Just("data-stores".to_string()),
+            Just("data-stores:snapshot".to_string()),
+            Just("ordered-data-stores".to_string()),
+            Just("scopes".to_string()),
+            Just("entries".to_string()),
+            Just("-".to_string()),
+            "[a-z0-9%@:.]{1,8}",
+            "[a-z]{1,4}:(increment|listRevisions|undelete|x)",
+        ];
+        proptest::collection::vec(piece, 0..10).prop_map(|v| {
+            let mut p = "/cloud/v2/universes/1".to_string();
+            if v.first().is_some_and(|s| s.is_empty()) {
+                p = v.join("/");
+            } else {
+                for s in v {
+                    p.push('/');
+                    p.push_str(&s);
+                }
+            }
+            p
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn the_indexed_matcher_agrees_with_the_reference(
+            path in path_strategy(),
+            m in 0usize..5,
+        ) {
+            let method = [http::Method::GET, http::Method::POST, http::Method::PATCH,
+                http::Method::DELETE, http::Method::PUT][m].clone();
+            let fast = match_route(&method, &path).map(|m| (m.route.id, m.segments));
+            proptest::prop_assert_eq!(fast, reference_match(&method, &path));
+            let allowed = allowed_methods(&path);
+            let reference_allowed: Vec<&http::Method> = ROUTES
+                .iter()
+                .filter(|r| r.match_path(&path).is_some())
+                .map(|r| &r.method)
+                .fold(Vec::new(), |mut acc, m| { if !acc.contains(&m) { acc.push(m) } acc });
+            proptest::prop_assert_eq!(allowed, reference_allowed);
+        }
+    }
+
+    #[test]
+    fn allowed_methods_lists_each_method_once() {
+        let m = allowed_methods("/cloud/v2/universes/1/data-stores/d/entries/k");
+        assert_eq!(
+            m,
+            [
+                &http::Method::GET,
+                &http::Method::PATCH,
+                &http::Method::DELETE
+            ]
+        );
+        assert!(allowed_methods("/cloud/v2/nothing").is_empty());
+        assert_eq!(
+            allowed_methods("/cloud/v2/universes/1/data-stores/d/entries"),
+            [&http::Method::GET, &http::Method::POST]
+        );
     }
 
     #[test]

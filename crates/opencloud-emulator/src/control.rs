@@ -1,6 +1,7 @@
 //! The control plane under `/_emulator/`: health, reset, the clock, fault injection, throttle
 //! settings and the request log. It needs no key and is meant for tests on loopback.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use opencloud_core::{CategoryLimit, RateBudget, RateLimits, ThrottleCategory};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::App;
+use crate::{App, lock};
 
 /// When an injected fault strikes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -50,6 +51,10 @@ pub struct Fault {
     /// Before or after the operation is applied.
     #[serde(default)]
     pub when: FaultTiming,
+    /// Make the handler panic while it holds the storage lock (with `when: "before"`): to test
+    /// that a failing handler answers 500 and leaves the emulator serving.
+    #[serde(default)]
+    pub panic: bool,
 }
 
 fn one() -> u32 {
@@ -67,6 +72,7 @@ impl Fault {
             drop_connection: false,
             count: 1,
             when: FaultTiming::Before,
+            panic: false,
         }
     }
 
@@ -113,16 +119,17 @@ pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     true
 }
 
-/// One line of the request log.
+/// One line of the request log. Long paths and queries are cut to [`LOG_FIELD_MAX_BYTES`];
+/// their full sizes are kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoggedRequest {
     /// When it arrived (emulated time).
     pub time: Timestamp,
     /// Method.
     pub method: String,
-    /// Raw path.
+    /// Raw path (cut to [`LOG_FIELD_MAX_BYTES`]).
     pub path: String,
-    /// Raw query.
+    /// Raw query (cut to [`LOG_FIELD_MAX_BYTES`]).
     pub query: String,
     /// The route it matched.
     pub route: Option<String>,
@@ -130,6 +137,110 @@ pub struct LoggedRequest {
     pub status: u16,
     /// Whether an injected fault shaped the answer.
     pub fault: bool,
+    /// The full size of the path in bytes.
+    #[serde(default)]
+    pub path_bytes: usize,
+    /// The full size of the query in bytes.
+    #[serde(default)]
+    pub query_bytes: usize,
+    /// The size of the body in bytes (bodies are not logged).
+    #[serde(default)]
+    pub body_bytes: usize,
+    /// What the emulator tolerated in this request (unknown query parameters...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// The longest path or query kept in a log line.
+pub const LOG_FIELD_MAX_BYTES: usize = 1024;
+
+/// `s` cut to at most `max` bytes at a character boundary.
+fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+impl LoggedRequest {
+    /// A line for a request just arrived.
+    pub fn new(
+        time: Timestamp,
+        method: &Method,
+        path: &str,
+        query: &str,
+        body_bytes: usize,
+    ) -> Self {
+        Self {
+            time,
+            method: cut(method.as_str(), 32),
+            path: cut(path, LOG_FIELD_MAX_BYTES),
+            query: cut(query, LOG_FIELD_MAX_BYTES),
+            route: None,
+            status: 0,
+            fault: false,
+            path_bytes: path.len(),
+            query_bytes: query.len(),
+            body_bytes,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// About what the line occupies in memory.
+    fn size(&self) -> usize {
+        const FIXED: usize = 160;
+        FIXED
+            + self.method.len()
+            + self.path.len()
+            + self.query.len()
+            + self.route.as_ref().map_or(0, String::len)
+            + self.warnings.iter().map(String::len).sum::<usize>()
+    }
+}
+
+/// The request log, bounded by count and by bytes: the oldest lines go first.
+#[derive(Debug, Default)]
+pub struct RequestLog {
+    lines: VecDeque<LoggedRequest>,
+    bytes: usize,
+}
+
+impl RequestLog {
+    /// Appends a line, dropping the oldest past [`LOG_CAPACITY`] or [`LOG_MAX_BYTES`].
+    pub fn push(&mut self, mut line: LoggedRequest) {
+        line.warnings.truncate(16);
+        for w in &mut line.warnings {
+            *w = cut(w, LOG_FIELD_MAX_BYTES);
+        }
+        self.bytes = self.bytes.saturating_add(line.size());
+        self.lines.push_back(line);
+        while self.lines.len() > LOG_CAPACITY || self.bytes > LOG_MAX_BYTES {
+            match self.lines.pop_front() {
+                Some(old) => self.bytes = self.bytes.saturating_sub(old.size()),
+                None => break,
+            }
+        }
+    }
+
+    /// Forgets everything.
+    pub fn clear(&mut self) {
+        self.lines.clear();
+        self.bytes = 0;
+    }
+
+    /// The lines, oldest first.
+    pub fn entries(&self) -> impl Iterator<Item = &LoggedRequest> {
+        self.lines.iter()
+    }
+
+    /// About how many bytes the lines occupy.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
 }
 
 /// The throttle's settings.
@@ -141,23 +252,35 @@ pub struct Throttle {
     pub budget: RateBudget,
 }
 
-/// How many requests the log keeps.
+/// How many requests the log keeps at most.
 pub const LOG_CAPACITY: usize = 10_000;
+/// About how many bytes the log keeps at most.
+pub const LOG_MAX_BYTES: usize = 8 * 1024 * 1024;
+/// The longest injected delay.
+pub const MAX_FAULT_DELAY_MS: u64 = 600_000;
+/// The furthest the clock moves in one step: 100 years.
+pub const MAX_CLOCK_STEP_SECONDS: f64 = 100.0 * 365.25 * 86_400.0;
+/// The largest `concurrent_users` accepted by the throttle settings.
+pub const MAX_CONCURRENT_USERS: u64 = 1_000_000_000;
 
+/// A `POST /_emulator/clock` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ClockCommand {
+pub struct ClockCommand {
+    /// Seconds to move forward.
     #[serde(default)]
-    advance_seconds: Option<f64>,
+    pub advance_seconds: Option<f64>,
+    /// A time to jump to.
     #[serde(default)]
-    set: Option<Timestamp>,
+    pub set: Option<Timestamp>,
+    /// Freeze (true) or release (false).
     #[serde(default)]
-    freeze: Option<bool>,
+    pub freeze: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ThrottleCommand {
+struct ThrottleCommand {
     #[serde(default)]
     enforce: Option<bool>,
     /// A limit for every category.
@@ -178,19 +301,95 @@ fn bad(msg: impl Into<String>) -> Response {
         .into_response()
 }
 
+fn internal(msg: impl Into<String>) -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({ "code": "INTERNAL", "message": msg.into() })),
+    )
+        .into_response()
+}
+
+/// Parses and checks a clock command: `advance_seconds` must be a finite number from 0 to
+/// [`MAX_CLOCK_STEP_SECONDS`].
+pub fn parse_clock_command(body: &[u8]) -> Result<ClockCommand, String> {
+    let cmd: ClockCommand = serde_json::from_slice(body).map_err(|e| {
+        format!(
+            "expected {{\"advance_seconds\": N}}, {{\"set\": TIME}} or {{\"freeze\": BOOL}}: {e}"
+        )
+    })?;
+    if let Some(s) = cmd.advance_seconds
+        && !(s.is_finite() && (0.0..=MAX_CLOCK_STEP_SECONDS).contains(&s))
+    {
+        return Err(format!(
+            "advance_seconds must be a number from 0 to {MAX_CLOCK_STEP_SECONDS} (100 years), got {s}"
+        ));
+    }
+    Ok(cmd)
+}
+
+/// Parses and checks a fault: status 100 to 599, `delay_ms` at most [`MAX_FAULT_DELAY_MS`],
+/// `count` at least 1, `panic` only before the operation.
+pub fn parse_fault(body: &[u8]) -> Result<Fault, String> {
+    let f: Fault = serde_json::from_slice(body).map_err(|e| format!("invalid fault: {e}"))?;
+    if f.status.is_some_and(|s| !(100..=599).contains(&s)) {
+        return Err("status must be 100 to 599".into());
+    }
+    if f.delay_ms > MAX_FAULT_DELAY_MS {
+        return Err(format!(
+            "delay_ms must be at most {MAX_FAULT_DELAY_MS} (10 minutes), got {}",
+            f.delay_ms
+        ));
+    }
+    if f.count == 0 {
+        return Err("count must be at least 1".into());
+    }
+    if f.panic && f.when == FaultTiming::After {
+        return Err("panic applies before the operation; leave when at \"before\"".into());
+    }
+    Ok(f)
+}
+
+/// Parses and checks throttle settings into what to apply.
+pub fn parse_throttle_command(body: &[u8]) -> Result<(Option<bool>, Option<RateLimits>), String> {
+    let cmd: ThrottleCommand =
+        serde_json::from_slice(body).map_err(|e| format!("invalid throttle settings: {e}"))?;
+    let limits = if let Some(u) = cmd.concurrent_users {
+        if u > MAX_CONCURRENT_USERS {
+            return Err(format!(
+                "concurrent_users must be at most {MAX_CONCURRENT_USERS}, got {u}"
+            ));
+        }
+        Some(RateLimits::for_concurrent_users(u))
+    } else if cmd.requests_per_minute.is_some() || cmd.bytes_per_minute.is_some() {
+        Some(RateLimits::uniform(CategoryLimit {
+            requests: cmd.requests_per_minute.unwrap_or(u64::MAX),
+            bytes: cmd.bytes_per_minute.unwrap_or(u64::MAX),
+        }))
+    } else {
+        None
+    };
+    Ok((cmd.enforce, limits))
+}
+
 pub(crate) async fn health(State(app): State<Arc<App>>) -> Response {
-    Json(json!({ "status": "ok", "now": app.clock.now().to_string() })).into_response()
+    Json(json!({
+        "status": "ok",
+        "now": app.clock.now().to_string(),
+        "journal_mode": app.journal_mode(),
+    }))
+    .into_response()
 }
 
 pub(crate) async fn reset(State(app): State<Arc<App>>) -> Response {
-    match app.reset() {
-        Ok(()) => Json(json!({ "reset": true })).into_response(),
-        Err(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Json(json!({ "code": "INTERNAL", "message": e })),
-        )
-            .into_response(),
+    if let Err(e) = app.reset() {
+        return internal(e.to_string());
     }
+    // Report success only for what holds: nothing left in the log or the faults.
+    let left = lock(&app.faults).len() + lock(&app.log).entries().count();
+    if left != 0 {
+        return internal(format!("reset left {left} faults or log lines behind"));
+    }
+    Json(json!({ "reset": true })).into_response()
 }
 
 pub(crate) async fn clock_get(State(app): State<Arc<App>>) -> Response {
@@ -198,13 +397,9 @@ pub(crate) async fn clock_get(State(app): State<Arc<App>>) -> Response {
 }
 
 pub(crate) async fn clock_post(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
-    let cmd: ClockCommand = match serde_json::from_slice(&body) {
+    let cmd = match parse_clock_command(&body) {
         Ok(c) => c,
-        Err(e) => {
-            return bad(format!(
-                "expected {{\"advance_seconds\": N}}, {{\"set\": TIME}} or {{\"freeze\": BOOL}}: {e}"
-            ));
-        }
+        Err(e) => return bad(e),
     };
     match cmd.freeze {
         Some(true) => app.clock.freeze(),
@@ -215,33 +410,31 @@ pub(crate) async fn clock_post(State(app): State<Arc<App>>, body: axum::body::By
         app.clock.set(t);
     }
     if let Some(s) = cmd.advance_seconds {
-        if !(s.is_finite() && s >= 0.0) {
-            return bad("advance_seconds must be a non-negative number");
+        // Checked above: finite, non-negative and at most 100 years.
+        if let Err(e) = app.clock.try_advance(Duration::from_secs_f64(s)) {
+            return bad(e.to_string());
         }
-        app.clock.advance(Duration::from_secs_f64(s));
     }
     Json(json!({ "now": app.clock.now().to_string() })).into_response()
 }
 
 pub(crate) async fn faults_get(State(app): State<Arc<App>>) -> Response {
-    Json(json!({ "faults": *app.faults.lock().expect("faults lock") })).into_response()
+    let faults = lock(&app.faults).clone();
+    Json(json!({ "faults": faults })).into_response()
 }
 
 pub(crate) async fn faults_post(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
-    match serde_json::from_slice::<Fault>(&body) {
-        Ok(f) if f.status.is_some_and(|s| !(100..=599).contains(&s)) => {
-            bad("status must be 100 to 599")
-        }
+    match parse_fault(&body) {
         Ok(f) => {
             app.inject(f);
             Json(json!({ "injected": true })).into_response()
         }
-        Err(e) => bad(format!("invalid fault: {e}")),
+        Err(e) => bad(e),
     }
 }
 
 pub(crate) async fn faults_delete(State(app): State<Arc<App>>) -> Response {
-    app.faults.lock().expect("faults lock").clear();
+    lock(&app.faults).clear();
     Json(json!({ "faults": [] })).into_response()
 }
 
@@ -250,7 +443,7 @@ pub(crate) async fn requests_get(State(app): State<Arc<App>>) -> Response {
 }
 
 pub(crate) async fn throttle_get(State(app): State<Arc<App>>) -> Response {
-    let t = app.throttle.lock().expect("throttle lock");
+    let t = lock(&app.throttle);
     let limits: serde_json::Map<String, serde_json::Value> = ThrottleCategory::ALL
         .iter()
         .map(|c| {
@@ -268,22 +461,13 @@ pub(crate) async fn throttle_post(
     State(app): State<Arc<App>>,
     body: axum::body::Bytes,
 ) -> Response {
-    let cmd: ThrottleCommand = match serde_json::from_slice(&body) {
-        Ok(c) => c,
-        Err(e) => return bad(format!("invalid throttle settings: {e}")),
-    };
-    let limits = if let Some(u) = cmd.concurrent_users {
-        Some(RateLimits::for_concurrent_users(u))
-    } else if cmd.requests_per_minute.is_some() || cmd.bytes_per_minute.is_some() {
-        Some(RateLimits::uniform(CategoryLimit {
-            requests: cmd.requests_per_minute.unwrap_or(u64::MAX),
-            bytes: cmd.bytes_per_minute.unwrap_or(u64::MAX),
-        }))
-    } else {
-        None
-    };
-    app.set_throttle(cmd.enforce, limits);
-    throttle_get(State(app)).await
+    match parse_throttle_command(&body) {
+        Ok((enforce, limits)) => {
+            app.set_throttle(enforce, limits);
+            throttle_get(State(app)).await
+        }
+        Err(e) => bad(e),
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,9 @@ use std::path::Path;
 use jiff::Timestamp;
 use serde::Deserialize;
 
+use crate::api::identity::AuthDataStore;
+use crate::error::EmulatorError;
+
 /// The key the emulator accepts when no key is configured (as Azurite has a well-known account
 /// key). It grants every scope on every universe. It is not a secret.
 pub const DEV_API_KEY: &str = "opencloud-emulator-dev-key";
@@ -53,11 +56,61 @@ struct KeysFile {
     key: Vec<KeyConfig>,
 }
 
-/// Reads a keys file (TOML, `[[key]]` tables; see `docs/emulator.md`).
-pub fn load_keys_file(path: &Path) -> Result<Vec<KeyConfig>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let file: KeysFile = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+/// Reads a keys file (TOML, `[[key]]` tables; see `docs/emulator.md`). An error names the
+/// line, never its text: the line may hold a key.
+pub fn load_keys_file(path: &Path) -> Result<Vec<KeyConfig>, EmulatorError> {
+    let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::KeysFileRead {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_keys(&text).map_err(|(line, problem)| EmulatorError::KeysFile {
+        path: path.to_path_buf(),
+        line,
+        problem,
+    })
+}
+
+/// Parses a keys file's text; an error is (1-based line, problem without any quoted text).
+fn parse_keys(text: &str) -> Result<Vec<KeyConfig>, (usize, String)> {
+    let file: KeysFile = toml::from_str(text).map_err(|e| {
+        let line = e.span().map_or(0, |s| {
+            text.get(..s.start).map_or(0, |before| {
+                before.bytes().filter(|b| *b == b'\n').count() + 1
+            })
+        });
+        (line, redact(e.message()))
+    })?;
     Ok(file.key)
+}
+
+/// A parser message with everything quoted in it (values, possibly a key) replaced by `…`.
+fn redact(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quote: Option<char> = None;
+    for c in message.chars() {
+        match quote {
+            Some(q) if c == q => {
+                quote = None;
+                out.push('…');
+                out.push(c);
+            }
+            Some(_) => {}
+            None if c == '"' || c == '`' || c == '\'' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None => out.push(c),
+        }
+    }
+    if quote.is_some() {
+        out.push('…');
+    }
+    let first = out.lines().next().unwrap_or("").trim().to_string();
+    if first.is_empty() {
+        "invalid keys file".into()
+    } else {
+        first
+    }
 }
 
 /// Why a request was refused.
@@ -98,7 +151,7 @@ impl KeyStore {
         key: Option<&str>,
         scopes: &[&str],
         universe: &str,
-        data_store: Option<&str>,
+        data_store: &AuthDataStore,
         now: Timestamp,
     ) -> Result<(), Denied> {
         let key = key.ok_or_else(|| {
@@ -126,12 +179,21 @@ impl KeyStore {
                 "The API key may not access universe {universe}."
             )));
         }
-        if let (Some(ds), Some(name)) = (&k.data_stores, data_store)
-            && !ds.iter().any(|d| d == name)
-        {
-            return Err(Denied::Forbidden(format!(
-                "The API key may not access data store {name}."
-            )));
+        if let Some(allowed) = &k.data_stores {
+            match data_store {
+                AuthDataStore::NotNamed => {}
+                AuthDataStore::Named(name) if allowed.iter().any(|d| d == name) => {}
+                AuthDataStore::Named(name) => {
+                    return Err(Denied::Forbidden(format!(
+                        "The API key may not access data store {name}."
+                    )));
+                }
+                AuthDataStore::Unreadable => {
+                    return Err(Denied::Forbidden(
+                        "The API key is restricted to some data stores and the request does not name one it may access.".into(),
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -153,13 +215,15 @@ mod tests {
             expires: Some("2026-01-01T00:00:00Z".parse().unwrap()),
         }]);
         let read = ["universe-datastores.objects:read"];
-        assert_eq!(store.check(Some("r"), &read, "1", Some("A"), now), Ok(()));
+        let a = AuthDataStore::Named("A".into());
+        let b = AuthDataStore::Named("B".into());
+        assert_eq!(store.check(Some("r"), &read, "1", &a, now), Ok(()));
         assert!(matches!(
-            store.check(None, &read, "1", Some("A"), now),
+            store.check(None, &read, "1", &a, now),
             Err(Denied::Unauthenticated(_))
         ));
         assert!(matches!(
-            store.check(Some("x"), &read, "1", Some("A"), now),
+            store.check(Some("x"), &read, "1", &a, now),
             Err(Denied::Unauthenticated(_))
         ));
         assert!(matches!(
@@ -167,24 +231,32 @@ mod tests {
                 Some("r"),
                 &["universe-datastores.objects:update"],
                 "1",
-                Some("A"),
+                &a,
                 now
             ),
             Err(Denied::Forbidden(_))
         ));
         assert!(matches!(
-            store.check(Some("r"), &read, "2", Some("A"), now),
+            store.check(Some("r"), &read, "2", &a, now),
             Err(Denied::Forbidden(_))
         ));
         assert!(matches!(
-            store.check(Some("r"), &read, "1", Some("B"), now),
+            store.check(Some("r"), &read, "1", &b, now),
             Err(Denied::Forbidden(_))
         ));
         let later: Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
         assert!(matches!(
-            store.check(Some("r"), &read, "1", Some("A"), later),
+            store.check(Some("r"), &read, "1", &a, later),
             Err(Denied::Unauthenticated(_))
         ));
+        assert!(matches!(
+            store.check(Some("r"), &read, "1", &AuthDataStore::Unreadable, now),
+            Err(Denied::Forbidden(_))
+        ));
+        assert_eq!(
+            store.check(Some("r"), &read, "1", &AuthDataStore::NotNamed, now),
+            Ok(())
+        );
         assert!(KeyStore::new(vec![]).is_dev_only());
     }
 
@@ -202,5 +274,14 @@ mod tests {
         assert_eq!(keys[0].key, "a");
         std::fs::write(&p, "[[key]]\nkey = \"a\"\nscope = [\"*\"]\n").unwrap();
         assert!(load_keys_file(&p).is_err(), "unknown fields are refused");
+        // A broken line: the error names the line, never its text (which may hold a key).
+        std::fs::write(&p, "[[key]]\nkey = \"s3cr3t-key-value\nscopes = [\"*\"]\n").unwrap();
+        let e = load_keys_file(&p).unwrap_err().to_string();
+        assert!(e.contains("line 2"), "{e}");
+        assert!(!e.contains("s3cr3t"), "{e}");
+        std::fs::write(&p, "[[key]]\nkey = 12345678\nscopes = [\"*\"]\n").unwrap();
+        let e = load_keys_file(&p).unwrap_err().to_string();
+        assert!(e.contains("line 2") && !e.contains("12345678"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

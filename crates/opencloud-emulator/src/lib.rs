@@ -19,28 +19,31 @@
 
 pub mod api;
 pub mod clock;
+pub mod conn;
 pub mod control;
+pub mod error;
 pub mod keys;
 pub mod serve;
 pub mod store;
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 use jiff::Timestamp;
 use opencloud_core::{RateBudget, RateLimits};
 
-pub use api::ApiError;
+pub use api::{ApiError, ApiRequest, ErrorFamily, Reply};
 pub use clock::Clock;
 pub use control::{Fault, FaultTiming, LoggedRequest};
+pub use error::EmulatorError;
 pub use keys::{DEV_API_KEY, KeyConfig};
 pub use serve::{BackgroundEmulator, Emulator, ServeArgs};
 use store::{SqliteStorage, Storage};
@@ -60,7 +63,19 @@ pub struct EmulatorConfig {
     pub limits: RateLimits,
     /// Freeze the clock at this time (tests); the clock runs from the real time when `None`.
     pub frozen_at: Option<Timestamp>,
+    /// Strict mode: refuse with 400 what the live service tolerates (unknown query
+    /// parameters, booleans not in lowercase, a missing body or content type).
+    pub strict: bool,
+    /// A connection must send a request's headers within this time of its first byte.
+    pub header_read_timeout: Duration,
+    /// A connection that sends nothing for this long (between or within requests) is closed.
+    pub idle_timeout: Duration,
 }
+
+/// The default [`EmulatorConfig::header_read_timeout`].
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default [`EmulatorConfig::idle_timeout`].
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Default for EmulatorConfig {
     /// In memory on `127.0.0.1:0` with the development key and the documented budgets enforced.
@@ -72,6 +87,9 @@ impl Default for EmulatorConfig {
             throttle: true,
             limits: RateLimits::documented_defaults(),
             frozen_at: None,
+            strict: false,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
         }
     }
 }
@@ -86,6 +104,13 @@ impl EmulatorConfig {
     }
 }
 
+/// Locks a mutex, recovering it if a panic poisoned it. Every lock of the emulator is taken
+/// through this one function: no lock is held across code that leaves shared state half
+/// changed (storage calls are transactions), so the state behind a poisoned lock is consistent.
+pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// The shared state of a running emulator.
 pub struct App {
     pub(crate) store: Mutex<Box<dyn Storage>>,
@@ -94,8 +119,10 @@ pub struct App {
     pub clock: Clock,
     pub(crate) throttle: Mutex<control::Throttle>,
     pub(crate) faults: Mutex<Vec<Fault>>,
-    pub(crate) log: Mutex<VecDeque<LoggedRequest>>,
+    pub(crate) log: Mutex<control::RequestLog>,
     pub(crate) next_purge: Mutex<Timestamp>,
+    pub(crate) strict: bool,
+    pub(crate) journal_mode: String,
 }
 
 impl std::fmt::Debug for App {
@@ -106,18 +133,19 @@ impl std::fmt::Debug for App {
 
 impl App {
     /// Opens storage and builds the state.
-    pub fn new(config: &EmulatorConfig) -> Result<Self, String> {
-        let store: Box<dyn Storage> = match &config.data_dir {
-            Some(dir) => Box::new(SqliteStorage::open(dir).map_err(|e| e.to_string())?),
-            None => Box::new(SqliteStorage::in_memory().map_err(|e| e.to_string())?),
+    pub fn new(config: &EmulatorConfig) -> Result<Self, EmulatorError> {
+        let sqlite = match &config.data_dir {
+            Some(dir) => SqliteStorage::open(dir)?,
+            None => SqliteStorage::in_memory()?,
         };
+        let journal_mode = sqlite.journal_mode()?;
         let clock = Clock::default();
         if let Some(t) = config.frozen_at {
             clock.freeze();
             clock.set(t);
         }
         Ok(Self {
-            store: Mutex::new(store),
+            store: Mutex::new(Box::new(sqlite)),
             keys: keys::KeyStore::new(config.keys.clone()),
             clock,
             throttle: Mutex::new(control::Throttle {
@@ -125,8 +153,10 @@ impl App {
                 budget: RateBudget::new(config.limits.clone()),
             }),
             faults: Mutex::new(Vec::new()),
-            log: Mutex::new(VecDeque::new()),
+            log: Mutex::new(control::RequestLog::default()),
             next_purge: Mutex::new(Timestamp::UNIX_EPOCH),
+            strict: config.strict,
+            journal_mode,
         })
     }
 
@@ -135,28 +165,29 @@ impl App {
         self.keys.is_dev_only()
     }
 
+    /// The SQLite journal mode in effect, as SQLite reports it (`wal` on disk).
+    pub fn journal_mode(&self) -> &str {
+        &self.journal_mode
+    }
+
     /// Deletes every data store, entry, fault, log line and throttle count.
-    pub fn reset(&self) -> Result<(), String> {
-        self.store
-            .lock()
-            .map_err(|e| e.to_string())?
-            .reset()
-            .map_err(|e| e.to_string())?;
-        self.faults.lock().map_err(|e| e.to_string())?.clear();
-        self.log.lock().map_err(|e| e.to_string())?.clear();
-        let mut t = self.throttle.lock().map_err(|e| e.to_string())?;
+    pub fn reset(&self) -> Result<(), EmulatorError> {
+        lock(&self.store).reset()?;
+        lock(&self.faults).clear();
+        lock(&self.log).clear();
+        let mut t = lock(&self.throttle);
         t.budget = RateBudget::new(t.budget.limits().clone());
         Ok(())
     }
 
     /// Adds a fault.
     pub fn inject(&self, fault: Fault) {
-        self.faults.lock().expect("faults lock").push(fault);
+        lock(&self.faults).push(fault);
     }
 
     /// Turns throttling on or off and replaces the limits (and the counts).
     pub fn set_throttle(&self, enforce: Option<bool>, limits: Option<RateLimits>) {
-        let mut t = self.throttle.lock().expect("throttle lock");
+        let mut t = lock(&self.throttle);
         if let Some(e) = enforce {
             t.enforce = e;
         }
@@ -167,16 +198,17 @@ impl App {
 
     /// The request log, oldest first.
     pub fn requests(&self) -> Vec<LoggedRequest> {
-        self.log.lock().expect("log lock").iter().cloned().collect()
+        lock(&self.log).entries().cloned().collect()
     }
 
+    /// Takes (and consumes one use of) the first fault of this timing matching the request.
     fn take_fault(&self, method: &Method, path: &str, when: FaultTiming) -> Option<Fault> {
-        let mut faults = self.faults.lock().expect("faults lock");
+        let mut faults = lock(&self.faults);
         let i = faults
             .iter()
             .position(|f| f.when == when && f.count > 0 && f.matches(method, path))?;
         let f = faults[i].clone();
-        faults[i].count -= 1;
+        faults[i].count = faults[i].count.saturating_sub(1);
         if faults[i].count == 0 {
             faults.remove(i);
         }
@@ -184,49 +216,8 @@ impl App {
     }
 
     fn record(&self, entry: LoggedRequest) {
-        let mut log = self.log.lock().expect("log lock");
-        if log.len() == control::LOG_CAPACITY {
-            log.pop_front();
-        }
-        log.push_back(entry);
+        lock(&self.log).push(entry);
     }
-}
-
-fn error_response(e: &ApiError) -> Response {
-    let body = e.body().to_string();
-    let mut r = Response::new(Body::from(body));
-    *r.status_mut() = e.status;
-    r.headers_mut()
-        .insert("content-type", HeaderValue::from_static("application/json"));
-    if let Some(s) = e.retry_after {
-        r.headers_mut().insert("retry-after", HeaderValue::from(s));
-    }
-    r
-}
-
-/// A response whose body fails at once: the client sees the connection drop.
-fn dropped() -> Response {
-    let stream = futures_util::stream::once(async {
-        Err::<Bytes, _>(std::io::Error::new(
-            std::io::ErrorKind::ConnectionAborted,
-            "injected: connection dropped",
-        ))
-    });
-    Response::new(Body::from_stream(stream))
-}
-
-async fn apply_fault(f: &Fault) -> Option<Response> {
-    if f.delay_ms > 0 {
-        tokio::time::sleep(std::time::Duration::from_millis(f.delay_ms)).await;
-    }
-    if f.drop_connection {
-        return Some(dropped());
-    }
-    f.status.map(|s| {
-        error_response(&ApiError::for_status(
-            StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        ))
-    })
 }
 
 async fn api_handler(
@@ -236,59 +227,14 @@ async fn api_handler(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = uri.path().to_string();
-    let query = uri.query().unwrap_or("").to_string();
-    let arrived = app.clock.now();
-    let mut log = LoggedRequest {
-        time: arrived,
-        method: method.to_string(),
-        path: path.clone(),
-        query: query.clone(),
-        route: None,
-        status: 0,
-        fault: false,
+    let req = ApiRequest {
+        method,
+        path: uri.path().to_string(),
+        query: uri.query().unwrap_or("").to_string(),
+        headers,
+        body,
     };
-    let before = app.take_fault(&method, &path, FaultTiming::Before);
-    let after = app.take_fault(&method, &path, FaultTiming::After);
-    if let Some(f) = &before
-        && let Some(resp) = apply_fault(f).await
-    {
-        log.fault = true;
-        log.status = if f.drop_connection {
-            0
-        } else {
-            resp.status().as_u16()
-        };
-        app.record(log);
-        return resp;
-    }
-    let mut handled = api::Handled::default();
-    let result = app.api(&method, &path, &query, &headers, &body, &mut handled);
-    log.route = handled.route.map(|r| format!("{r:?}"));
-    let mut resp = match result {
-        Ok(Some(body)) => {
-            let mut r = Response::new(Body::from(body));
-            r.headers_mut()
-                .insert("content-type", HeaderValue::from_static("application/json"));
-            r
-        }
-        Ok(None) => Response::new(Body::empty()),
-        Err(e) => error_response(&e),
-    };
-    if let Some(f) = &after
-        && let Some(r) = apply_fault(f).await
-    {
-        log.fault = true;
-        resp = r;
-        if f.drop_connection {
-            log.status = 0;
-            app.record(log);
-            return resp;
-        }
-    }
-    log.status = resp.status().as_u16();
-    app.record(log);
-    resp
+    app.handle(req).await.into_response()
 }
 
 /// The largest request body accepted (a 4,194,304-character value can be 16 MiB of UTF-8).

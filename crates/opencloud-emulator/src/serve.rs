@@ -8,6 +8,8 @@ use std::sync::Arc;
 use opencloud_core::{CategoryLimit, RateLimits};
 use tokio::sync::oneshot;
 
+use crate::conn::TimedListener;
+use crate::error::EmulatorError;
 use crate::{App, EmulatorConfig, keys};
 
 /// A running emulator on the current tokio runtime. It stops when dropped.
@@ -21,12 +23,17 @@ pub struct Emulator {
 
 impl Emulator {
     /// Binds and starts serving. Returns once the socket listens.
-    pub async fn start(config: EmulatorConfig) -> Result<Self, String> {
+    pub async fn start(config: EmulatorConfig) -> Result<Self, EmulatorError> {
         let app = Arc::new(App::new(&config)?);
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
-            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            .map_err(|source| EmulatorError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener.local_addr()?;
+        let listener =
+            TimedListener::new(listener, config.header_read_timeout, config.idle_timeout);
         let (tx, rx) = oneshot::channel();
         let router = crate::router(app.clone());
         let task = tokio::spawn(async move {
@@ -89,7 +96,7 @@ pub struct BackgroundEmulator {
 
 impl BackgroundEmulator {
     /// Starts an emulator on a new thread and waits until it listens.
-    pub fn start(config: EmulatorConfig) -> Result<Self, String> {
+    pub fn start(config: EmulatorConfig) -> Result<Self, EmulatorError> {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -102,7 +109,7 @@ impl BackgroundEmulator {
                 {
                     Ok(rt) => rt,
                     Err(e) => {
-                        let _ = ready_tx.send(Err(e.to_string()));
+                        let _ = ready_tx.send(Err(EmulatorError::Runtime(e.to_string())));
                         return;
                     }
                 };
@@ -119,8 +126,10 @@ impl BackgroundEmulator {
                     }
                 });
             })
-            .map_err(|e| e.to_string())?;
-        let (base_url, app) = ready_rx.recv().map_err(|e| e.to_string())??;
+            .map_err(|e| EmulatorError::Runtime(e.to_string()))?;
+        let (base_url, app) = ready_rx
+            .recv()
+            .map_err(|e| EmulatorError::Runtime(e.to_string()))??;
         Ok(Self {
             base_url,
             app,
@@ -184,16 +193,23 @@ pub struct ServeArgs {
     /// Allow listening on an address that is not loopback.
     #[arg(long)]
     pub allow_non_loopback: bool,
+    /// Strict mode: answer 400 for what the live service tolerates (unknown query parameters,
+    /// booleans not in lowercase, a missing body or content type).
+    #[arg(long)]
+    pub strict: bool,
+    /// Seconds a connection has to send a request's headers once it started.
+    #[arg(long, default_value_t = crate::DEFAULT_HEADER_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout: u64,
+    /// Seconds of silence after which a connection is closed.
+    #[arg(long, default_value_t = crate::DEFAULT_IDLE_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub idle_timeout: u64,
 }
 
 impl ServeArgs {
     /// Turns the flags into a configuration.
-    pub fn to_config(&self) -> Result<EmulatorConfig, String> {
+    pub fn to_config(&self) -> Result<EmulatorConfig, EmulatorError> {
         if !self.listen.ip().is_loopback() && !self.allow_non_loopback {
-            return Err(format!(
-                "{} is not a loopback address; pass --allow-non-loopback to listen on it",
-                self.listen
-            ));
+            return Err(EmulatorError::NotLoopback(self.listen));
         }
         let mut keys: Vec<keys::KeyConfig> = self
             .api_keys
@@ -217,18 +233,21 @@ impl ServeArgs {
             throttle: self.throttle == ThrottleMode::Enforce,
             limits,
             frozen_at: None,
+            strict: self.strict,
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout),
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout),
         })
     }
 }
 
 /// Runs an emulator in the foreground until Ctrl-C: prints `listening on http://HOST:PORT` on
 /// stdout once ready, and notes (key, storage) on stderr.
-pub fn run_foreground(args: &ServeArgs) -> Result<(), String> {
+pub fn run_foreground(args: &ServeArgs) -> Result<(), EmulatorError> {
     let config = args.to_config()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| EmulatorError::Runtime(e.to_string()))?;
     rt.block_on(async move {
         let em = Emulator::start(config.clone()).await?;
         if em.app().dev_key_only() {
@@ -245,6 +264,9 @@ pub fn run_foreground(args: &ServeArgs) -> Result<(), String> {
             "throttling {}",
             if config.throttle { "enforced" } else { "off" }
         );
+        if config.strict {
+            eprintln!("strict mode: refusing what the live service tolerates");
+        }
         println!("listening on {}", em.base_url());
         use std::io::Write;
         let _ = std::io::stdout().flush();
