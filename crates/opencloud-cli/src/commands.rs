@@ -173,6 +173,7 @@ fn page_size(p: &PageArgs, default: u32) -> Option<u32> {
 fn list_paged<O>(
     ctx: &Ctx,
     mut op: O,
+    size: Option<u32>,
     p: &PageArgs,
     header: &[&str],
     row: impl Fn(&<O::Output as Page>::Item) -> Vec<String>,
@@ -199,10 +200,11 @@ where
             if !ctx.quiet {
                 match (shown == items.len(), next) {
                     (true, Some(t)) => status::eprint(&format!(
-                        "note: more items follow: add --page-token {t} to continue"
+                        "note: more items follow: add --page-size {} --page-token {t} to continue (a token works with the page size it came from)",
+                        size.unwrap_or(0)
                     )),
                     (false, _) => status::eprint(
-                        "note: more items follow: use the same --page-size as --limit to continue with --page-token",
+                        "note: more items follow: give --page-size the value of --limit to get a --page-token that continues",
                     ),
                     (true, None) => {}
                 }
@@ -233,9 +235,11 @@ pub fn datastores(ctx: &Ctx, cmd: DatastoresCmd) -> Result<(), CliError> {
             let mut op = ListDataStores::new(ctx.universe.clone()).show_deleted(show_deleted);
             op.max_page_size = page_size(&page, 100);
             op.prefix = prefix;
+            let size = op.max_page_size;
             list_paged(
                 ctx,
                 op,
+                size,
                 &page,
                 &["name", "state", "created", "expires"],
                 |d| {
@@ -378,9 +382,11 @@ pub fn entries(ctx: &Ctx, cmd: EntriesCmd) -> Result<(), CliError> {
                 (Some(s), false) => ListScope::Scope(input(Scope::new(s))?),
                 (None, false) => ListScope::Default,
             };
+            let size = op.max_page_size;
             list_paged(
                 ctx,
                 op,
+                size,
                 &page,
                 &["scope", "key"],
                 |e| vec![e.scope_or_global().to_string(), e.id.clone()],
@@ -470,9 +476,11 @@ pub fn entries(ctx: &Ctx, cmd: EntriesCmd) -> Result<(), CliError> {
             ))?;
             let mut op = ListEntryRevisions::new(address(ctx, &store, &key)?).range(range);
             op.max_page_size = page_size(&page, 100);
+            let size = op.max_page_size;
             list_paged(
                 ctx,
                 op,
+                size,
                 &page,
                 &["revision", "time", "state"],
                 |r| {
@@ -526,9 +534,11 @@ pub fn ordered(ctx: &Ctx, cmd: OrderedCmd) -> Result<(), CliError> {
                 .range(input(OrderedRange::new(min, max))?);
             op.max_page_size = page_size(&page, 100);
             let rank = std::cell::Cell::new(0usize);
+            let size = op.max_page_size;
             list_paged(
                 ctx,
                 op,
+                size,
                 &page,
                 &["rank", "id", "value"],
                 |e| {

@@ -263,4 +263,57 @@ mod tests {
             "hidden commands stay hidden"
         );
     }
+
+    /// Every `--option` that a message, hint or help text names exists on some command.
+    #[test]
+    fn every_option_a_message_names_exists() {
+        fn names(cmd: &clap::Command, out: &mut std::collections::HashSet<String>) {
+            for a in cmd.get_arguments() {
+                out.extend(a.get_long().map(String::from));
+                out.extend(a.get_all_aliases().into_iter().flatten().map(String::from));
+            }
+            for s in cmd.get_subcommands() {
+                names(s, out);
+            }
+        }
+        let mut known = std::collections::HashSet::new();
+        let mut cli = Cli::command();
+        cli.build();
+        names(&cli, &mut known);
+        names(&EmulatorCli::command(), &mut known);
+        known.extend(["help", "version"].map(String::from));
+        let sources = [
+            include_str!("bulk.rs"),
+            include_str!("calls.rs"),
+            include_str!("cli.rs"),
+            include_str!("commands.rs"),
+            include_str!("ctx.rs"),
+            include_str!("journal.rs"),
+            include_str!("signal.rs"),
+            include_str!("status.rs"),
+            markdown_help().leak(),
+        ];
+        let mut checked = 0;
+        for src in sources {
+            for (i, _) in src.match_indices("--") {
+                let name: String = src[i + 2..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect();
+                let before = src[..i].chars().next_back();
+                if name.is_empty()
+                    || !name.starts_with(|c: char| c.is_ascii_lowercase())
+                    || before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-')
+                {
+                    continue;
+                }
+                assert!(
+                    known.contains(&name),
+                    "--{name} is named but does not exist"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 30, "{checked}");
+    }
 }
