@@ -20,7 +20,7 @@ use std::sync::mpsc::{Receiver, channel, sync_channel};
 use md5::{Digest, Md5};
 use opencloud_blocking::{
     Attributes, DataStoreEntry, DataStoreName, EntryAddress, EntryKey, EntryWrite, ListEntries,
-    ListScope, Operation, Scope, UpdateEntry, UserId,
+    ListScope, Operation, Page, PageToken, PagedOperation, Scope, UpdateEntry, UserId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -267,6 +267,8 @@ impl Tally {
 /// What the reading pipeline hands on.
 enum Fetched {
     Entry(DataStoreEntry),
+    /// Every entry of a page was handed on; the token of the next page (`None`: the last page).
+    PageEnd(Option<String>),
     /// Listed, then deleted before it was read.
     Gone,
     /// Could not be read.
@@ -293,7 +295,8 @@ fn fetch_entries(
     let data_store = list.data_store.clone();
     let abort = AtomicBool::new(false);
     let list_error: Mutex<Option<CliError>> = Mutex::new(None);
-    let (job_tx, job_rx) = sync_channel::<(u64, String, String)>(concurrency * 2);
+    type Job = (u64, Option<(String, String)>, Option<String>);
+    let (job_tx, job_rx) = sync_channel::<Job>(concurrency * 2);
     let job_rx = Mutex::new(job_rx);
     let (res_tx, res_rx) = channel::<(u64, Fetched)>();
     let (slot_tx, slot_rx) = sync_channel::<()>(window);
@@ -315,6 +318,7 @@ fn fetch_entries(
                         return;
                     }
                 };
+                let next = page.next_page_token().map(String::from);
                 for k in page.data_store_entries {
                     let scope = k.scope_or_global().to_string();
                     if skip(&scope, &k.id) {
@@ -323,11 +327,20 @@ fn fetch_entries(
                     if signal::stopping() || abort.load(Ordering::Relaxed) {
                         return;
                     }
-                    if slot_rx.recv().is_err() || job_tx.send((seq, scope, k.id)).is_err() {
+                    if slot_rx.recv().is_err()
+                        || job_tx.send((seq, Some((scope, k.id)), None)).is_err()
+                    {
                         return;
                     }
                     seq += 1;
                 }
+                if signal::stopping() || abort.load(Ordering::Relaxed) {
+                    return;
+                }
+                if slot_rx.recv().is_err() || job_tx.send((seq, None, next)).is_err() {
+                    return;
+                }
+                seq += 1;
             }
         });
         for _ in 0..concurrency {
@@ -335,10 +348,18 @@ fn fetch_entries(
             s.spawn(move || {
                 loop {
                     let next = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                    let Ok((seq, scope, key)) = next else { break };
+                    let Ok((seq, job, next_page)) = next else {
+                        break;
+                    };
                     if signal::stopping() || abort.load(Ordering::Relaxed) {
                         break;
                     }
+                    let Some((scope, key)) = job else {
+                        if res_tx.send((seq, Fetched::PageEnd(next_page))).is_err() {
+                            break;
+                        }
+                        continue;
+                    };
                     let fetched = match address(ctx, data_store, &scope, &key) {
                         Err(why) => Fetched::Failed { scope, key, why },
                         Ok(a) => match calls::get_entry(ctx, a) {
@@ -410,12 +431,14 @@ fn write_error(e: std::io::Error, what: &str) -> CliError {
 struct Hashing<W: Write> {
     inner: W,
     md5: Md5,
+    bytes: u64,
 }
 
 impl<W: Write> Write for Hashing<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
         self.md5.update(&buf[..n]);
+        self.bytes += n as u64;
         Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -423,9 +446,67 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
+/// Where an export to a file resumes: the journal's checkpoint.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct ExportCheckpoint {
+    /// The page to list next; `None` with `end` once the listing is complete.
+    page: Option<String>,
+    /// The bytes of the temporary file that hold complete pages.
+    bytes: u64,
+    /// The records in those bytes.
+    entries: u64,
+    /// The listing is complete: only the trailer is missing.
+    #[serde(default)]
+    end: bool,
+}
+
+/// Opens the temporary file of an export; on resume, keeps the bytes the checkpoint vouches for
+/// (and their checksum) and drops the rest.
+fn open_partial(
+    tmp: &Path,
+    at: Option<&ExportCheckpoint>,
+) -> Result<(std::fs::File, Md5), CliError> {
+    let fail = |e: std::io::Error| CliError::other(format!("cannot open {}: {e}", tmp.display()));
+    let mut md5 = Md5::new();
+    let Some(at) = at else {
+        return Ok((std::fs::File::create(tmp).map_err(fail)?, md5));
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(tmp)
+        .map_err(fail)?;
+    f.set_len(at.bytes.min(f.metadata().map_err(fail)?.len()))
+        .map_err(fail)?;
+    let mut kept = 0u64;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(fail)?;
+        if n == 0 {
+            break;
+        }
+        md5.update(&buf[..n]);
+        kept += n as u64;
+    }
+    if kept != at.bytes {
+        return Err(CliError::other(format!(
+            "{} is shorter than the journal says ({kept} of {} bytes)",
+            tmp.display(),
+            at.bytes
+        ))
+        .hint("delete the journal and that file, and export again"));
+    }
+    Ok((f, md5))
+}
+
 pub fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), CliError> {
     let name = store_name(&args.data_store)?;
-    let list = listing(ctx, &name, args.scope.as_deref())?;
+    let mut list = listing(ctx, &name, args.scope.as_deref())?;
+    if args.journal.resume && args.file.is_none() {
+        return Err(CliError::input(
+            "--resume needs --file: an export to stdout cannot be continued",
+        ));
+    }
     if !args.allow_empty && !calls::store_exists(ctx, &name)? {
         return Err(CliError::with_code(
             exit::NOT_FOUND,
@@ -439,50 +520,112 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), CliError> {
             "`opencloud datastores list` shows the data stores; --allow-empty writes an empty export instead",
         ));
     }
-    // A file is written under a temporary name and renamed when complete.
-    let (temp, out): (Option<(PathBuf, PathBuf)>, Box<dyn Write>) = match &args.file {
+    // A file is written under a temporary name beside it and renamed when complete; a journal
+    // of checkpoints (one per page) lets --resume continue it.
+    let mut at: Option<ExportCheckpoint> = None;
+    let mut journal = None;
+    let (temp, out, md5): (Option<(PathBuf, PathBuf)>, Box<dyn Write>, Md5) = match &args.file {
         Some(f) => {
             let file_name = f
                 .file_name()
                 .ok_or_else(|| CliError::input(format!("--file {} names no file", f.display())))?;
             let mut tmp_name = std::ffi::OsString::from(".");
             tmp_name.push(file_name);
-            tmp_name.push(format!(".partial-{}", std::process::id()));
+            tmp_name.push(".partial");
             let tmp = f.with_file_name(tmp_name);
-            let file = std::fs::File::create(&tmp)
-                .map_err(|e| CliError::other(format!("cannot create {}: {e}", tmp.display())))?;
-            (Some((tmp, f.clone())), Box::new(file))
+            let dir = f
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map_or_else(
+                    || std::env::current_dir().unwrap_or_default(),
+                    Path::to_path_buf,
+                );
+            let header = serde_json::json!({
+                "job": "export",
+                "target": ctx.target,
+                "universe": ctx.universe.as_str(),
+                "dataStore": name.as_str(),
+                "scope": args.scope,
+                "file": std::fs::canonicalize(&dir).unwrap_or(dir).join(file_name).display().to_string(),
+            });
+            let path = args
+                .journal
+                .journal
+                .clone()
+                .unwrap_or_else(|| journal::default_path("export", &header));
+            let (j, _, checkpoint) =
+                Journal::open_with_checkpoint(&path, &header, args.journal.resume)?;
+            at = checkpoint.and_then(|c| serde_json::from_value(c).ok());
+            journal = Some(j);
+            let (file, md5) = open_partial(&tmp, at.as_ref())?;
+            (Some((tmp, f.clone())), Box::new(file), md5)
         }
-        None => (None, Box::new(std::io::stdout().lock())),
+        None => (None, Box::new(std::io::stdout().lock()), Md5::new()),
     };
     let mut out = Hashing {
         inner: BufWriter::with_capacity(1 << 16, out),
-        md5: Md5::new(),
+        md5,
+        bytes: at.as_ref().map_or(0, |a| a.bytes),
     };
+    if temp.is_some() {
+        signal::install();
+    }
     let tally = Tally::default();
+    if let Some(a) = &at {
+        tally.earlier.store(a.entries, Ordering::Relaxed);
+        list.set_page_token(match &a.page {
+            Some(t) => Some(PageToken::new(t.clone()).map_err(|e| CliError::other(e.to_string()))?),
+            None => None,
+        });
+    }
     let pb = status::bar(ctx.quiet, None, "exporting");
     if !ctx.quiet && !ctx.budget_note.is_empty() {
         status::eprint(&format!("note: {}", ctx.budget_note));
     }
     let started = std::time::Instant::now();
     let mut line = Vec::with_capacity(1024);
-    let result = fetch_entries(ctx, list, args.concurrency as usize, &|_, _| false, |f| {
-        match f {
-            Fetched::Entry(e) => {
-                line.clear();
-                serde_json::to_writer(&mut line, &Record::from_entry(e))
-                    .map_err(|e| CliError::other(e.to_string()))?;
-                line.push(b'\n');
-                out.write_all(&line)
-                    .map_err(|e| write_error(e, "the export"))?;
-                bump(&tally.done);
-                pb.inc(1);
-            }
-            Fetched::Gone => bump(&tally.skipped),
-            Fetched::Failed { scope, key, why } => tally.fail(&scope, &key, &why),
-        }
+    let mut count = at.as_ref().map_or(0, |a| a.entries);
+    let listed_already = at.as_ref().is_some_and(|a| a.end);
+    let result = if listed_already {
         Ok(())
-    });
+    } else {
+        fetch_entries(ctx, list, args.concurrency as usize, &|_, _| false, |f| {
+            match f {
+                Fetched::Entry(e) => {
+                    line.clear();
+                    serde_json::to_writer(&mut line, &Record::from_entry(e))
+                        .map_err(|e| CliError::other(e.to_string()))?;
+                    line.push(b'\n');
+                    out.write_all(&line)
+                        .map_err(|e| write_error(e, "the export"))?;
+                    count += 1;
+                    bump(&tally.done);
+                    pb.inc(1);
+                }
+                Fetched::PageEnd(next) => {
+                    // A checkpoint vouches only for complete pages without a failure.
+                    if let Some(j) = &journal
+                        && Tally::get(&tally.failed) == 0
+                    {
+                        out.flush().map_err(|e| write_error(e, "the export"))?;
+                        let c = ExportCheckpoint {
+                            end: next.is_none(),
+                            page: next,
+                            bytes: out.bytes,
+                            entries: count,
+                        };
+                        j.checkpoint(
+                            &serde_json::to_value(&c)
+                                .map_err(|e| CliError::other(e.to_string()))?,
+                        )?;
+                    }
+                }
+                Fetched::Gone => bump(&tally.skipped),
+                Fetched::Failed { scope, key, why } => tally.fail(&scope, &key, &why),
+            }
+            Ok(())
+        })
+    };
     let complete = result.is_ok() && !signal::stopping() && Tally::get(&tally.failed) == 0;
     let finished = result.and_then(|()| {
         if !complete {
@@ -492,7 +635,7 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), CliError> {
             trailer: Trailer {
                 format: "opencloud-export".into(),
                 version: 1,
-                entries: Tally::get(&tally.done),
+                entries: count,
                 md5: hex(&out.md5.clone().finalize()),
             },
         };
@@ -512,24 +655,42 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), CliError> {
         }
         Ok(())
     });
-    if (!complete || finished.is_err())
-        && let Some((tmp, _)) = &temp
-    {
-        let _ = std::fs::remove_file(tmp);
-    }
-    finished?;
+    let _ = out.flush();
     status::clear_bar();
     let summary = tally.line("exported", started);
+    let resume_hint = |j: &Journal| {
+        format!(
+            "the journal is {}; run the same command again with --resume to continue",
+            j.path().display()
+        )
+    };
     if signal::interrupted() {
+        if let Some(j) = &journal {
+            j.sync();
+        }
         return Err(
-            CliError::with_code(exit::INTERRUPTED, format!("interrupted: {summary}")).hint(
-                match &args.file {
-                    Some(f) => format!("{} was not written; run the export again", f.display()),
-                    None => "the output has no trailer, so import refuses it; run the export again"
-                        .to_string(),
-                },
-            ),
+            CliError::with_code(exit::INTERRUPTED, format!("interrupted: {summary}")).hint(match (
+                &args.file, &journal,
+            ) {
+                (Some(f), Some(j)) => {
+                    format!("{} was not written yet; {}", f.display(), resume_hint(j))
+                }
+                _ => "the output has no trailer, so import refuses it; run the export again"
+                    .to_string(),
+            }),
         );
+    }
+    if let Err(e) = finished {
+        return Err(match &journal {
+            Some(j) if e.code != exit::OK => {
+                let h = e.hint.clone().map(|h| format!("{h}; ")).unwrap_or_default();
+                CliError {
+                    hint: Some(format!("{h}{}", resume_hint(j))),
+                    ..e
+                }
+            }
+            _ => e,
+        });
     }
     if !ctx.quiet {
         status::eprint(&summary);
@@ -546,7 +707,13 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), CliError> {
                 }
             ),
         )
-        .hint("run the export again"));
+        .hint(match &journal {
+            Some(j) => resume_hint(j),
+            None => "run the export again".to_string(),
+        }));
+    }
+    if let Some(j) = journal {
+        j.remove()?;
     }
     Ok(())
 }
@@ -1451,6 +1618,7 @@ pub fn migrate(ctx: &Ctx, args: MigrateArgs) -> Result<(), CliError> {
                     bump(&tally.skipped);
                     Ok(())
                 }
+                Fetched::PageEnd(_) => Ok(()),
                 Fetched::Failed { scope, key, why } => {
                     tally.fail(&scope, &key, &why);
                     Ok(())

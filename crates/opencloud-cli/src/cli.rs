@@ -469,6 +469,10 @@ pub struct ExportArgs {
     /// Write an empty export instead of failing when the data store does not exist.
     #[arg(long)]
     pub allow_empty: bool,
+    /// (With --file.) The journal records a checkpoint per page, so --resume continues an
+    /// interrupted export from the last complete page.
+    #[command(flatten)]
+    pub journal: JournalArgs,
 }
 
 /// How import writes entries.

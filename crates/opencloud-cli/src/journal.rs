@@ -71,6 +71,10 @@ pub struct Prior {
 /// The entries of a resumed job, by (scope, key).
 pub type Priors = HashMap<(String, String), Prior>;
 
+/// The last checkpoint line of a journal (`{"checkpoint": ...}`), for jobs that resume from a
+/// position rather than by entry (export).
+pub type Checkpoint = Option<Value>;
+
 /// An open journal.
 pub struct Journal {
     path: PathBuf,
@@ -103,6 +107,15 @@ impl Journal {
     /// Starts a job's journal. Without `resume`, an existing journal is an unfinished job: an
     /// error says how to continue it. With `resume`, the journal must exist and be this job's.
     pub fn open(path: &Path, header: &Value, resume: bool) -> Result<(Self, Priors), CliError> {
+        Self::open_with_checkpoint(path, header, resume).map(|(j, p, _)| (j, p))
+    }
+
+    /// [`Journal::open`], also returning the last checkpoint.
+    pub fn open_with_checkpoint(
+        path: &Path,
+        header: &Value,
+        resume: bool,
+    ) -> Result<(Self, Priors, Checkpoint), CliError> {
         if !resume {
             if path.exists() {
                 return Err(CliError::other(format!(
@@ -132,6 +145,7 @@ impl Journal {
                     file: Mutex::new(f),
                 },
                 Priors::new(),
+                None,
             ));
         }
         let f = File::open(path).map_err(|e| {
@@ -162,6 +176,7 @@ impl Journal {
             .hint("resume with the same command and options as the interrupted run"));
         }
         let mut priors = Priors::new();
+        let mut checkpoint = None;
         // The offset just past the last complete line: a line cut by a crash is dropped.
         let mut good = first.len() as u64;
         let mut line = String::new();
@@ -173,8 +188,19 @@ impl Journal {
             if n == 0 || !line.ends_with('\n') {
                 break;
             }
-            let Ok(l) = serde_json::from_str::<Line>(line.trim_end()) else {
-                break;
+            let l = match serde_json::from_str::<Line>(line.trim_end()) {
+                Ok(l) => l,
+                Err(_) => match serde_json::from_str::<Value>(line.trim_end())
+                    .ok()
+                    .and_then(|v| v.get("checkpoint").cloned())
+                {
+                    Some(c) => {
+                        checkpoint = Some(c);
+                        good += n as u64;
+                        continue;
+                    }
+                    None => break,
+                },
             };
             good += n as u64;
             priors.insert(
@@ -197,6 +223,7 @@ impl Journal {
                 file: Mutex::new(f),
             },
             priors,
+            checkpoint,
         ))
     }
 
@@ -220,6 +247,19 @@ impl Journal {
             etag: etag.map(String::from),
         })
         .map_err(|e| CliError::other(e.to_string()))?;
+        line.push(b'\n');
+        self.file
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .write_all(&line)
+            .map_err(|e| io(&self.path, "write", e))
+    }
+
+    /// Appends a checkpoint: where a resume starts (flushed to disk first: it vouches for what
+    /// was written before it).
+    pub fn checkpoint(&self, at: &Value) -> Result<(), CliError> {
+        let mut line = serde_json::to_vec(&serde_json::json!({ "checkpoint": at }))
+            .map_err(|e| CliError::other(e.to_string()))?;
         line.push(b'\n');
         self.file
             .lock()
