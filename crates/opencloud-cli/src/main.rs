@@ -11,7 +11,7 @@ mod output;
 mod signal;
 mod status;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches, Parser};
 
 use crate::cli::{Cli, Command, EmulatorCli, Output};
 use crate::ctx::{CliError, Ctx, exit};
@@ -133,6 +133,17 @@ fn markdown_help() -> String {
     out
 }
 
+/// The command line, with the exit codes and environment variables at the end of every
+/// subcommand's `--help` too.
+fn command() -> clap::Command {
+    fn footer(cmd: clap::Command) -> clap::Command {
+        cmd.after_help(cli::AFTER_HELP)
+            .after_long_help(cli::AFTER_HELP)
+            .mut_subcommands(footer)
+    }
+    footer(Cli::command())
+}
+
 /// The options before the command that take a value (so `opencloud -o json emulator` is
 /// recognized).
 const VALUE_GLOBALS: &[&str] = &[
@@ -215,7 +226,13 @@ fn main() -> std::process::ExitCode {
             }
         };
     }
-    let cli = Cli::parse();
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     status::init_tracing(cli.global.verbose);
     let json = matches!(cli.global.output, Output::Json | Output::Jsonl);
     match run(cli) {
@@ -240,6 +257,22 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+        EmulatorCli::command().debug_assert();
+        let mut cmd = command();
+        cmd.build();
+        let help = cmd
+            .find_subcommand_mut("entries")
+            .and_then(|c| c.find_subcommand_mut("get"))
+            .map(|c| c.render_long_help().to_string())
+            .unwrap_or_default();
+        for needle in [
+            "Exit codes:",
+            "OPENCLOUD_API_KEY",
+            "--output",
+            "--api-key-file",
+        ] {
+            assert!(help.contains(needle), "{needle}: {help}");
+        }
     }
 
     #[test]
