@@ -58,8 +58,11 @@ pub fn waiting(why: &str, d: Duration) {
 }
 
 fn wait_text() -> String {
+    let now = Instant::now();
     match &*WAIT.lock().unwrap_or_else(|e| e.into_inner()) {
-        Some((why, until)) if *until > Instant::now() => format!(" | {why}"),
+        Some((why, until)) if *until > now => {
+            format!(" | {why}, {:.0}s left", (*until - now).as_secs_f64().ceil())
+        }
         _ => String::new(),
     }
 }
@@ -77,7 +80,7 @@ pub fn bar(quiet: bool, total: Option<u64>, what: &str) -> ProgressBar {
         ProgressDrawTarget::stderr()
     });
     let template = if total.is_some() {
-        "{msg} [{bar:30}] {pos}/{len} {per_sec:0} eta {eta}{wait}"
+        "{msg} [{bar:20}] {pos}/{len} {per_sec:0} eta {eta}{wait}"
     } else {
         "{spinner} {msg} {pos} entries (total unknown), {per_sec:0}, {elapsed}{wait}"
     };
@@ -170,17 +173,17 @@ impl<S: tracing::Subscriber> Layer<S> for Waits {
         let Some(ms) = f.ms else { return };
         let d = Duration::from_millis(ms);
         let what = if f.message.contains("rate budget") {
-            format!("waiting {:.1}s for the rate budget", d.as_secs_f64())
+            "waiting for the rate budget"
         } else if f.message.contains("retrying") {
-            format!("retrying in {:.1}s", d.as_secs_f64())
+            "waiting to retry"
         } else {
             return;
         };
-        // Budget waits are many short sleeps: the bar shows them; -v shows retries only.
+        // Budget waits can be many short sleeps: the bar shows them; -v prints retries.
         if f.message.contains("retrying") && *VERBOSE.get().unwrap_or(&false) {
-            eprint(&what);
+            eprint(&format!("retrying in {:.1}s", d.as_secs_f64()));
         }
-        waiting(&what, d);
+        waiting(what, d);
     }
 }
 
