@@ -725,7 +725,8 @@ struct Scan {
     md5: String,
     trailer: Option<Trailer>,
     /// Per (scope, key): the line numbers of its first and last record, and how many.
-    keys: HashMap<(String, String), (u64, u64, u32)>,
+    /// Keyed by [`key_id`], so memory is a few dozen bytes per key whatever its length.
+    keys: HashMap<u128, (u64, u64, u32)>,
 }
 
 /// Reads the file once: every line must be a record (or the trailer, last); counts, hashes, and
@@ -769,7 +770,10 @@ fn scan(path: &Path) -> Result<Scan, CliError> {
         match serde_json::from_str::<Record>(&text) {
             Ok(r) => {
                 scan.records += 1;
-                let e = scan.keys.entry((r.scope, r.key)).or_insert((n, n, 0));
+                let e = scan
+                    .keys
+                    .entry(key_id(&r.scope, &r.key))
+                    .or_insert((n, n, 0));
                 e.1 = n;
                 e.2 += 1;
             }
@@ -827,20 +831,53 @@ fn check_trailer(path: &Path, scan: &Scan) -> Result<(), CliError> {
         .hint("import it anyway with --ignore-trailer (for a file you wrote by hand)"))
 }
 
-/// Repeated keys: an error listing them, unless `--on-duplicate` chose a line.
-fn check_duplicates(scan: &Scan, on_duplicate: Option<OnDuplicate>) -> Result<(), CliError> {
+/// An entry's identity in a file: a 128-bit hash of its scope and key (a collision among the
+/// keys of one file is as likely as an MD5 collision).
+fn key_id(scope: &str, key: &str) -> u128 {
+    let mut h = Md5::new();
+    h.update(scope.as_bytes());
+    h.update([0u8]);
+    h.update(key.as_bytes());
+    u128::from_be_bytes(h.finalize().into())
+}
+
+/// Repeated keys: an error listing them (their names read again from the file), unless
+/// `--on-duplicate` chose a line.
+fn check_duplicates(
+    path: &Path,
+    scan: &Scan,
+    on_duplicate: Option<OnDuplicate>,
+) -> Result<(), CliError> {
     if on_duplicate.is_some() {
         return Ok(());
     }
-    let mut repeats: Vec<_> = scan.keys.iter().filter(|(_, v)| v.2 > 1).collect();
+    let mut repeats: Vec<(u64, u64, u32)> =
+        scan.keys.values().filter(|v| v.2 > 1).copied().collect();
     if repeats.is_empty() {
         return Ok(());
     }
-    repeats.sort_by_key(|(_, v)| v.0);
-    let shown: Vec<String> = repeats
+    repeats.sort_unstable();
+    let wanted: HashMap<u64, usize> = repeats
         .iter()
         .take(20)
-        .map(|((scope, key), (first, last, count))| {
+        .enumerate()
+        .map(|(i, r)| (r.0, i))
+        .collect();
+    let mut names = vec![(String::new(), String::new()); wanted.len()];
+    if let Ok(f) = std::fs::File::open(path) {
+        for (n, line) in BufReader::new(f).lines().enumerate() {
+            let Ok(line) = line else { break };
+            if let Some(i) = wanted.get(&(n as u64 + 1))
+                && let Ok(r) = serde_json::from_str::<Record>(&line)
+            {
+                names[*i] = (r.scope, r.key);
+            }
+        }
+    }
+    let shown: Vec<String> = repeats
+        .iter()
+        .zip(&names)
+        .map(|((first, last, count), (scope, key))| {
             format!(
                 "scope \"{}\" key \"{}\": {count} lines (first line {first}, last line {last})",
                 status::escape(scope),
@@ -915,7 +952,7 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), CliError> {
     if !args.ignore_trailer {
         check_trailer(&args.file, &scan)?;
     }
-    check_duplicates(&scan, args.on_duplicate)?;
+    check_duplicates(&path, &scan, args.on_duplicate)?;
     let header = serde_json::json!({
         "job": "import",
         "target": ctx.target,
@@ -1016,7 +1053,7 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), CliError> {
             };
             let (first, last, _) = scan
                 .keys
-                .get(&(r.scope.clone(), r.key.clone()))
+                .get(&key_id(&r.scope, &r.key))
                 .copied()
                 .unwrap_or((n, n, 1));
             let chosen = match args.on_duplicate {
