@@ -44,7 +44,7 @@ if [ -n "${THROTTLED:-}" ]; then
   "$bin/opencloud" import --data-store Throttled --ignore-trailer --concurrency 16 "$work/seed.jsonl" 2> "$work/err" || { cat "$work/err"; exit 1; }
   end=$(date +%s.%N)
   secs=$(echo "$end - $start" | bc -l)
-  throttled=$(curl -s "$OPENCLOUD_BASE_URL/_emulator/requests" | grep -o '"status":429' | wc -l)
+  throttled=$(curl -s "$OPENCLOUD_BASE_URL/_emulator/requests" | { grep -o '"status":429' || true; } | wc -l)
   printf "| %d writes/min | %d entries | %.1f s | ideal 120 s | share of the budget used %.1f%% | 429s %d |\n" \
     "$THROTTLED" "$n" "$secs" "$(echo "12000 / $secs" | bc -l)" "$throttled"
   tail -n 1 "$work/err"

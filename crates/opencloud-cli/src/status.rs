@@ -203,10 +203,12 @@ pub fn init_tracing(verbose: u8) {
         .with_writer(|| RedactingWriter)
         .with_ansi(false)
         .with_filter(filter);
-    let waits = Waits.with_filter(
-        tracing_subscriber::filter::Targets::new()
-            .with_target("opencloud_blocking", tracing::Level::DEBUG),
-    );
+    // Events only: the client's per-request spans stay disabled unless RUST_LOG asks for them.
+    let waits = Waits.with_filter(tracing_subscriber::filter::filter_fn(|m| {
+        m.is_event()
+            && m.target().starts_with("opencloud_blocking")
+            && *m.level() <= tracing::Level::DEBUG
+    }));
     let _ = tracing_subscriber::registry()
         .with(logs)
         .with(waits)
