@@ -472,7 +472,7 @@ fn export_covers_every_scope_ends_with_a_trailer_and_a_cut_file_is_refused() {
 
 /// Starts a job, waits until its journal shows progress, sends SIGINT, and returns its output.
 fn interrupt(env: &Env, args: &[&str], progress: usize) -> std::process::Output {
-    let child = env
+    let mut child = env
         .process(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -484,7 +484,8 @@ fn interrupt(env: &Env, args: &[&str], progress: usize) -> std::process::Output 
             .and_then(|p| std::fs::read_to_string(p).ok())
             .map_or(0, |t| t.lines().count())
     };
-    while lines() < progress {
+    // (If the job ends first, the exit status below says so instead of a hang.)
+    while lines() < progress && child.try_wait().unwrap().is_none() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let status = std::process::Command::new("kill")
