@@ -2,7 +2,30 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+/// The exit codes and environment variables, shown at the end of every `--help`.
+pub const AFTER_HELP: &str = "\
+Exit codes:
+  0    success (also when a reader of the output went away, as with `| head`)
+  1    anything else: files, the transform command, the embedded emulator
+  2    the command line is wrong (usage)
+  3    invalid input: a name, key, value or filter breaks a documented rule; nothing was sent
+  4    the universe, data store or entry does not exist (404)
+  5    the API key is missing or wrong (401) or lacks a scope (403)
+  6    the service refused the request as it stands (400, 409)
+  7    throttled, unavailable or unreachable after retries (429, 5xx, network)
+  8    a bulk command finished but some entries failed; each is reported with its key
+  9    a write may have been applied (5xx or a lost connection after sending): check before retrying
+  130  a bulk command was interrupted (Ctrl-C); it says how to resume
+
+Environment:
+  OPENCLOUD_API_KEY        the API key (--api-key and --api-key-file win over it)
+  OPENCLOUD_UNIVERSE_ID    the universe id (--universe)
+  OPENCLOUD_BASE_URL       the API's base URL (--base-url)
+  OPENCLOUD_EMULATOR_DIR   where the embedded emulator keeps its data
+  OPENCLOUD_JOURNAL_DIR    where bulk jobs keep their journals
+  RUST_LOG                 log filter for diagnostics on stderr (e.g. RUST_LOG=debug); the API key is never logged";
 
 /// Roblox Open Cloud data stores from the command line: every operation, bulk export, import and
 /// migration, and a local emulator.
@@ -14,7 +37,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "opencloud",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = AFTER_HELP
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -23,28 +47,79 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes. They go before the command (`opencloud --output json entries get ...`):
-/// `opencloud emulator` has an `--api-key` of its own.
+/// How long one attempt may take, in seconds.
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 3600.0 => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a number of seconds between 0 and 3600"
+        )),
+    }
+}
+
+/// The client-side rate limit: `auto`, `off`, or requests per minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimit {
+    /// The budget of the target when it is known.
+    Auto,
+    /// No client-side limit.
+    Off,
+    /// This many requests per minute in each category.
+    PerMinute(u64),
+}
+
+fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
+    match s {
+        "auto" => Ok(RateLimit::Auto),
+        "off" => Ok(RateLimit::Off),
+        n => match n.parse::<u64>() {
+            Ok(v) if v > 0 => Ok(RateLimit::PerMinute(v)),
+            _ => Err(format!(
+                "{s:?} is not `auto`, `off` or a number of requests per minute above 0"
+            )),
+        },
+    }
+}
+
+/// Options every command takes, anywhere on the line (`opencloud entries get ... -o json`).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// Open Cloud API key.
-    #[arg(long, env = "OPENCLOUD_API_KEY", hide_env_values = true)]
+    /// Open Cloud API key [env: OPENCLOUD_API_KEY].
+    #[arg(long, global = true, hide_env_values = true)]
     pub api_key: Option<String>,
-    /// Read the API key from a file (the first line).
-    #[arg(long, conflicts_with = "api_key")]
+    /// Read the API key from a file (its first line); wins over OPENCLOUD_API_KEY.
+    #[arg(long, global = true, conflicts_with = "api_key", value_name = "PATH")]
     pub api_key_file: Option<PathBuf>,
     /// Universe (experience) id.
-    #[arg(long, env = "OPENCLOUD_UNIVERSE_ID")]
+    #[arg(long, global = true, env = "OPENCLOUD_UNIVERSE_ID")]
     pub universe: Option<String>,
     /// Base URL of the API (https://apis.roblox.com, or an emulator's).
-    #[arg(long, env = "OPENCLOUD_BASE_URL")]
+    #[arg(long, global = true, env = "OPENCLOUD_BASE_URL")]
     pub base_url: Option<String>,
-    /// Output format: a table for people, or JSON (one document, or JSON lines for listings).
-    #[arg(long, value_enum, default_value_t = Output::Table)]
+    /// Allow a plain http:// base URL on a host that is not loopback (an emulator in another
+    /// container); the API key then crosses the network in clear text.
+    #[arg(long, global = true)]
+    pub allow_http: bool,
+    /// Output format: a table for people, one JSON document, or JSON lines (listings).
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Output::Table)]
     pub output: Output,
     /// Print nothing but results and errors (no notes, no progress bars).
-    #[arg(long, short)]
+    #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Show each HTTP attempt, retry and wait on stderr (-vv adds debug logs).
+    #[arg(long, short, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+    /// Seconds one HTTP attempt may take.
+    #[arg(long, global = true, default_value = "30", value_parser = parse_timeout, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Retries after a failed attempt (429, 5xx, network), with backoff; 0 disables them.
+    #[arg(long, global = true, default_value_t = 7, value_parser = clap::value_parser!(u32).range(0..=50))]
+    pub retries: u32,
+    /// Client-side rate limit: `auto` (the budget of the service or of an emulator that announces
+    /// it), `off`, or N requests per minute per category.
+    #[arg(long, global = true, default_value = "auto", value_parser = parse_rate_limit, value_name = "auto|off|N")]
+    pub rate_limit: RateLimit,
 }
 
 /// Output format.
@@ -52,8 +127,10 @@ pub struct Global {
 pub enum Output {
     /// Aligned columns for people.
     Table,
-    /// Stable JSON for scripts.
+    /// Stable JSON for scripts: one document (a listing is one array).
     Json,
+    /// JSON lines: one document per line (listings stream).
+    Jsonl,
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,14 +144,20 @@ pub enum Command {
     /// Entries of an ordered data store (leaderboards).
     #[command(subcommand)]
     Ordered(OrderedCmd),
-    /// Write every entry of a data store, with value and metadata, as JSON lines.
+    /// Write every entry of a data store (every scope), with value and metadata, as JSON lines
+    /// ending with a trailer (entry count and checksum).
     Export(ExportArgs),
     /// Write entries from a JSON lines file (as written by `export`) into a data store.
     Import(ImportArgs),
     /// Pipe every entry of a data store through a command and write the results.
     Migrate(MigrateArgs),
-    /// Run the emulator server in the foreground.
-    Emulator(opencloud_emulator::ServeArgs),
+    /// Run the emulator server in the foreground (`opencloud emulator --help` lists its options).
+    #[command(disable_help_flag = true)]
+    Emulator {
+        /// The emulator's options (see `opencloud emulator --help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<String>,
+    },
     /// Start an in-memory emulator and run the guide's two scenarios through the real client.
     Demo,
     /// Print shell completions.
@@ -87,6 +170,32 @@ pub enum Command {
     MarkdownHelp,
 }
 
+/// `opencloud emulator`: parsed on its own, since its `--api-key` (repeatable) is not the global one.
+#[derive(Debug, Parser)]
+#[command(
+    name = "opencloud emulator",
+    about = "Run the emulator server in the foreground.",
+    max_term_width = 100
+)]
+pub struct EmulatorCli {
+    #[command(flatten)]
+    pub args: opencloud_emulator::ServeArgs,
+}
+
+/// Paging of a listing.
+#[derive(Debug, Args, Clone)]
+pub struct PageArgs {
+    /// Items per request (the service caps it).
+    #[arg(long)]
+    pub page_size: Option<u32>,
+    /// Start at this page token (printed on stderr when --limit stops a listing early).
+    #[arg(long, visible_alias = "cursor")]
+    pub page_token: Option<String>,
+    /// Stop after this many items.
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum DatastoresCmd {
     /// List data stores.
@@ -97,11 +206,16 @@ pub enum DatastoresCmd {
         /// Include data stores scheduled for deletion.
         #[arg(long)]
         show_deleted: bool,
+        #[command(flatten)]
+        page: PageArgs,
     },
-    /// Schedule a data store for deletion in 30 days.
+    /// Schedule a data store for deletion in 30 days (asks on a terminal).
     Delete {
         /// Data store name.
         name: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
     },
     /// Restore a data store scheduled for deletion.
     Undelete {
@@ -134,6 +248,17 @@ pub struct MetaArgs {
     pub attributes: Option<String>,
 }
 
+/// Where a value comes from.
+#[derive(Debug, Args, Clone)]
+pub struct ValueArgs {
+    /// The value, as JSON (a string is '"text"'); `-` reads it from stdin.
+    #[arg(allow_hyphen_values = true, required_unless_present = "value_file")]
+    pub value: Option<String>,
+    /// Read the value (JSON) from this file (`-` for stdin), up to the service's 4 MB limit.
+    #[arg(long, conflicts_with = "value", value_name = "PATH")]
+    pub value_file: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum EntriesCmd {
     /// List entry keys.
@@ -149,11 +274,10 @@ pub enum EntriesCmd {
         /// Include deleted entries.
         #[arg(long)]
         show_deleted: bool,
-        /// Stop after this many keys.
-        #[arg(long)]
-        limit: Option<usize>,
+        #[command(flatten)]
+        page: PageArgs,
     },
-    /// Print an entry's value (the whole entry with --output json).
+    /// Print an entry's value (the whole entry with -o json).
     Get {
         #[command(flatten)]
         store: StoreArgs,
@@ -172,8 +296,8 @@ pub enum EntriesCmd {
         store: StoreArgs,
         /// Entry key.
         key: String,
-        /// The value, as JSON (a string is '"text"').
-        value: String,
+        #[command(flatten)]
+        value: ValueArgs,
         #[command(flatten)]
         meta: MetaArgs,
     },
@@ -183,19 +307,27 @@ pub enum EntriesCmd {
         store: StoreArgs,
         /// Entry key.
         key: String,
-        /// The value, as JSON.
-        value: String,
+        #[command(flatten)]
+        value: ValueArgs,
         /// Create the entry if it does not exist.
         #[arg(long)]
         allow_missing: bool,
-        /// Only write if the entry still has this etag.
-        #[arg(long)]
+        /// Only write if the entry still has this etag (one starting with `-` works too).
+        #[arg(long, allow_hyphen_values = true)]
         etag: Option<String>,
         #[command(flatten)]
         meta: MetaArgs,
     },
     /// Mark an entry deleted (purged after 30 days).
     Delete {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Entry key.
+        key: String,
+    },
+    /// Undelete an entry: write back the value, users and attributes of its last revision
+    /// that was not a deletion.
+    Restore {
         #[command(flatten)]
         store: StoreArgs,
         /// Entry key.
@@ -225,6 +357,8 @@ pub enum EntriesCmd {
         /// Only revisions made at or before this RFC 3339 time.
         #[arg(long)]
         end: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
     },
 }
 
@@ -254,9 +388,8 @@ pub enum OrderedCmd {
         /// Only values at most this.
         #[arg(long, allow_hyphen_values = true)]
         max: Option<i64>,
-        /// Stop after this many entries.
-        #[arg(long)]
-        limit: Option<usize>,
+        #[command(flatten)]
+        page: PageArgs,
     },
     /// Print an entry.
     Get {
@@ -307,23 +440,39 @@ pub enum OrderedCmd {
     },
 }
 
+/// Options of the journal every bulk job keeps.
+#[derive(Debug, Args, Clone)]
+pub struct JournalArgs {
+    /// Continue the interrupted job recorded in the journal (same command and options).
+    #[arg(long)]
+    pub resume: bool,
+    /// The journal file (default: under OPENCLOUD_JOURNAL_DIR or the data directory, named
+    /// after the job).
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// Data store name.
     #[arg(long)]
     pub data_store: String,
-    /// Export one scope (the default scope when neither this nor --all-scopes is given).
-    #[arg(long, conflicts_with = "all_scopes")]
-    pub scope: Option<String>,
-    /// Export every scope.
+    /// Export only this scope (every scope by default; each line names its scope).
     #[arg(long)]
-    pub all_scopes: bool,
-    /// Write to this file instead of stdout.
+    pub scope: Option<String>,
+    /// Write to this file (through a temporary file renamed on success) instead of stdout.
     #[arg(long, short = 'f')]
     pub file: Option<PathBuf>,
-    /// Entries read at once.
-    #[arg(long, default_value_t = 16)]
-    pub concurrency: usize,
+    /// Entries read at once (a fixed pool shared across pages).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
+    /// Write an empty export instead of failing when the data store does not exist.
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// (With --file.) The journal records a checkpoint per page, so --resume continues an
+    /// interrupted export from the last complete page.
+    #[command(flatten)]
+    pub journal: JournalArgs,
 }
 
 /// How import writes entries.
@@ -333,6 +482,17 @@ pub enum ImportMode {
     Create,
     /// Write each entry, replacing what is there.
     Overwrite,
+    /// Create each entry; one that exists is left as it is (counted as skipped).
+    SkipExisting,
+}
+
+/// Which line wins when a file repeats a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnDuplicate {
+    /// The first line of the key.
+    First,
+    /// The last line of the key.
+    Last,
 }
 
 #[derive(Debug, Args)]
@@ -342,15 +502,25 @@ pub struct ImportArgs {
     pub data_store: String,
     /// JSON lines file (`-` for stdin).
     pub file: PathBuf,
-    /// Create only, or overwrite.
+    /// create: only new entries (an existing one fails); overwrite: replace; skip-existing: only
+    /// new entries, existing ones are left alone.
     #[arg(long, value_enum, default_value_t = ImportMode::Overwrite)]
     pub mode: ImportMode,
+    /// When the file repeats a key (in one scope): by default the import fails before writing
+    /// and lists the repeats; `first` or `last` picks that line and skips the others.
+    #[arg(long, value_enum)]
+    pub on_duplicate: Option<OnDuplicate>,
+    /// Import a file whose trailer (entry count and checksum) is missing or does not match.
+    #[arg(long)]
+    pub ignore_trailer: bool,
     /// Writes in flight at once.
-    #[arg(long, default_value_t = 16)]
-    pub concurrency: usize,
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
     /// Read and check the file, write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub journal: JournalArgs,
 }
 
 #[derive(Debug, Args)]
@@ -358,20 +528,28 @@ pub struct MigrateArgs {
     /// Source data store.
     #[arg(long)]
     pub data_store: String,
-    /// Destination data store (may be the source).
+    /// Destination data store (may be the source: then every write is guarded by the etag read).
     #[arg(long)]
     pub to: String,
-    /// A shell command that reads one JSON entry per line on stdin and writes exactly one line
-    /// per input line on stdout: the new entry (or just `{"value": ...}`), or `null` to skip it.
+    /// Only this scope (every scope by default).
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// A shell command that reads entries as JSON lines on stdin and writes one line per entry,
+    /// in any order, each naming its entry by "key" (and "scope" when the job spans more than
+    /// one): {"key":K,"value":V} (users and attributes kept unless given), {"key":K,"skip":true}
+    /// to leave it out, or {"key":K,"unchanged":true}.
     #[arg(long)]
     pub transform: String,
-    /// Migrate every scope (the default scope otherwise).
-    #[arg(long)]
-    pub all_scopes: bool,
     /// Entries in flight at once.
-    #[arg(long, default_value_t = 16)]
-    pub concurrency: usize,
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
+    /// How many times an entry written concurrently by someone else is read and transformed
+    /// again before it is reported as failed.
+    #[arg(long, default_value_t = 5)]
+    pub conflict_retries: u32,
     /// Transform, but write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub journal: JournalArgs,
 }

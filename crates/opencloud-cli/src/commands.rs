@@ -1,18 +1,27 @@
 //! The per-operation commands: data stores, entries, ordered entries.
 
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+
 use opencloud_blocking::{
     AsOfTime, Attributes, CreateEntry, CreateOrderedEntry, DataStoreEntry, DataStoreName,
     DeleteDataStore, DeleteEntry, DeleteOrderedEntry, EntryAddress, EntryKey, EntryWrite, GetEntry,
     GetOrderedEntry, IncrementEntry, IncrementOrderedEntry, ListDataStores, ListEntries,
     ListEntryRevisions, ListOrderedEntries, ListScope, Order, OrderedEntryId, OrderedRange,
-    OrderedStore, RevisionId, RevisionSelector, RevisionTimeRange, Scope, SnapshotDataStores,
-    UndeleteDataStore, UpdateEntry, UpdateOrderedEntry, UserId,
+    OrderedStore, Page, PageToken, PagedOperation, RevisionId, RevisionSelector, RevisionTimeRange,
+    Scope, SnapshotDataStores, State, UndeleteDataStore, UpdateEntry, UpdateOrderedEntry, UserId,
 };
+use opencloud_core::names::MAX_VALUE_CHARS;
 use serde_json::Value;
 
-use crate::cli::{DatastoresCmd, EntriesCmd, MetaArgs, OrderedArgs, OrderedCmd, Output, StoreArgs};
-use crate::ctx::{CliError, Ctx};
-use crate::output;
+use crate::calls;
+use crate::cli::{
+    DatastoresCmd, EntriesCmd, MetaArgs, OrderedArgs, OrderedCmd, Output, PageArgs, StoreArgs,
+    ValueArgs,
+};
+use crate::ctx::{CliError, Ctx, exit};
+use crate::output::{self, Listing};
+use crate::status;
 
 fn input<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, CliError> {
     r.map_err(|e| CliError::input(e.to_string()))
@@ -40,13 +49,62 @@ fn address(ctx: &Ctx, s: &StoreArgs, key: &str) -> Result<EntryAddress, CliError
 
 fn json_value(field: &str, s: &str) -> Result<Value, CliError> {
     serde_json::from_str(s).map_err(|e| {
-        CliError::input(format!("invalid {field}: {s:?} is not JSON ({e}); a string value is written with quotes, like '\"text\"'"))
+        let shown: String = s.chars().take(80).collect();
+        CliError::input(format!("invalid {field}: {:?}{} is not JSON ({e}); a string value is written with quotes, like '\"text\"'",
+            status::escape(&shown), if s.chars().count() > 80 { "…" } else { "" }))
     })
 }
 
-fn write(value: &str, meta: &MetaArgs) -> Result<EntryWrite, CliError> {
-    let mut w =
-        EntryWrite::new(json_value("value", value)?).users(meta.users.iter().copied().map(UserId));
+/// Reads a value's text from a file or stdin, refusing more than the service accepts before
+/// reading it all.
+fn read_value_text(path: &Path) -> Result<String, CliError> {
+    // The service's limit is in characters; a character is at least one byte, and at most
+    // four, so more than 4× the limit in bytes is too long whatever it holds.
+    let cap = (MAX_VALUE_CHARS as u64) * 4 + 1;
+    let mut text = String::new();
+    let result = if path.as_os_str() == "-" {
+        std::io::stdin().lock().take(cap).read_to_string(&mut text)
+    } else {
+        std::fs::File::open(path)
+            .and_then(|f| f.take(cap).read_to_string(&mut text))
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    std::io::Error::new(e.kind(), "file not found")
+                } else {
+                    e
+                }
+            })
+    };
+    result.map_err(|e| {
+        CliError::input(format!(
+            "cannot read the value from {}: {e}",
+            if path.as_os_str() == "-" {
+                "stdin".to_string()
+            } else {
+                path.display().to_string()
+            }
+        ))
+    })?;
+    if text.len() as u64 >= cap {
+        return Err(CliError::input(format!(
+            "value: more than {MAX_VALUE_CHARS} characters, the service's limit"
+        )));
+    }
+    Ok(text)
+}
+
+fn value_of(v: &ValueArgs) -> Result<Value, CliError> {
+    let text = match (&v.value, &v.value_file) {
+        (_, Some(p)) => read_value_text(p)?,
+        (Some(s), None) if s == "-" => read_value_text(Path::new("-"))?,
+        (Some(s), None) => s.clone(),
+        (None, None) => return Err(CliError::input("value: give it, or --value-file PATH")),
+    };
+    json_value("value", text.trim())
+}
+
+fn write(value: &ValueArgs, meta: &MetaArgs) -> Result<EntryWrite, CliError> {
+    let mut w = EntryWrite::new(value_of(value)?).users(meta.users.iter().copied().map(UserId));
     if let Some(a) = &meta.attributes {
         w = w.attributes(input(Attributes::from_value(json_value("attributes", a)?))?);
     }
@@ -55,10 +113,10 @@ fn write(value: &str, meta: &MetaArgs) -> Result<EntryWrite, CliError> {
 
 fn print_entry(ctx: &Ctx, e: &DataStoreEntry, value_only: bool) {
     match ctx.output {
-        Output::Json => output::json(e),
-        Output::Table if value_only => println!(
-            "{}",
-            serde_json::to_string_pretty(e.value.as_ref().unwrap_or(&Value::Null)).expect("json")
+        Output::Json | Output::Jsonl => output::json(e),
+        Output::Table if value_only => output::print(
+            &serde_json::to_string_pretty(e.value.as_ref().unwrap_or(&Value::Null))
+                .unwrap_or_default(),
         ),
         Output::Table => {
             let rows = vec![
@@ -101,21 +159,89 @@ fn print_entry(ctx: &Ctx, e: &DataStoreEntry, value_only: bool) {
     }
 }
 
+/// The page size to ask for: `--page-size`, at most `--limit`.
+fn page_size(p: &PageArgs, default: u32) -> Option<u32> {
+    let n = p.page_size.unwrap_or(default);
+    Some(match p.limit {
+        Some(l) => n.min(u32::try_from(l.max(1)).unwrap_or(u32::MAX)),
+        None => n,
+    })
+}
+
+/// Streams a listing page by page, up to `--limit`; when it stops early at the end of a page,
+/// says how to continue.
+fn list_paged<O>(
+    ctx: &Ctx,
+    mut op: O,
+    size: Option<u32>,
+    p: &PageArgs,
+    header: &[&str],
+    row: impl Fn(&<O::Output as Page>::Item) -> Vec<String>,
+    json: impl Fn(&<O::Output as Page>::Item) -> Value,
+) -> Result<(), CliError>
+where
+    O: PagedOperation + Send + Sync + 'static,
+    O::Output: Page + Send,
+{
+    if let Some(t) = &p.page_token {
+        op.set_page_token(Some(input(PageToken::new(t.clone()))?));
+    }
+    let mut listing = Listing::new(ctx.output, header);
+    let mut left = p.limit.unwrap_or(usize::MAX);
+    for page in calls::pages(ctx, op.clone()) {
+        let page = page.map_err(|e| CliError::api(e, ctx.describe(&op), None))?;
+        let next = page.next_page_token().map(String::from);
+        let items = page.into_items();
+        let shown = items.len().min(left);
+        listing.page(&items[..shown], &row, &json);
+        left -= shown;
+        if left == 0 {
+            listing.finish();
+            if !ctx.quiet {
+                match (shown == items.len(), next) {
+                    (true, Some(t)) => status::eprint(&format!(
+                        "note: more items follow: add --page-size {} --page-token {t} to continue (a token works with the page size it came from)",
+                        size.unwrap_or(0)
+                    )),
+                    (false, _) => status::eprint(
+                        "note: more items follow: give --page-size the value of --limit to get a --page-token that continues",
+                    ),
+                    (true, None) => {}
+                }
+            }
+            return Ok(());
+        }
+    }
+    listing.finish();
+    Ok(())
+}
+
+fn confirm(question: &str) -> Result<bool, CliError> {
+    status::eprint(&format!("{question} [y/N] "));
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::other(format!("cannot read the answer: {e}")))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
 pub fn datastores(ctx: &Ctx, cmd: DatastoresCmd) -> Result<(), CliError> {
     match cmd {
         DatastoresCmd::List {
             prefix,
             show_deleted,
+            page,
         } => {
-            let mut op = ListDataStores::new(ctx.universe.clone())
-                .show_deleted(show_deleted)
-                .max_page_size(100);
+            let mut op = ListDataStores::new(ctx.universe.clone()).show_deleted(show_deleted);
+            op.max_page_size = page_size(&page, 100);
             op.prefix = prefix;
-            let items = ctx.list(&op, None)?;
-            output::listing(
-                ctx.output,
+            let size = op.max_page_size;
+            list_paged(
+                ctx,
+                op,
+                size,
+                &page,
                 &["name", "state", "created", "expires"],
-                &items,
                 |d| {
                     vec![
                         d.id.clone(),
@@ -124,20 +250,34 @@ pub fn datastores(ctx: &Ctx, cmd: DatastoresCmd) -> Result<(), CliError> {
                         d.expire_time.map(|t| t.to_string()).unwrap_or_default(),
                     ]
                 },
-            );
+                |d| serde_json::to_value(d).unwrap_or(Value::Null),
+            )?;
         }
-        DatastoresCmd::Delete { name } => {
-            let d = ctx.send(&DeleteDataStore::new(
-                ctx.universe.clone(),
-                input(DataStoreName::new(name))?,
-            ))?;
+        DatastoresCmd::Delete { name, yes } => {
+            let name = input(DataStoreName::new(name))?;
+            if !yes {
+                if !std::io::stdin().is_terminal() {
+                    return Err(CliError::input(format!(
+                        "deleting the data store {:?} needs confirmation: add --yes",
+                        name.as_str()
+                    )));
+                }
+                if !confirm(&format!(
+                    "Schedule the data store {:?} of universe {} for deletion (every entry, in 30 days)?",
+                    name.as_str(),
+                    ctx.universe
+                ))? {
+                    return Err(CliError::other("not deleted"));
+                }
+            }
+            let d = ctx.send(&DeleteDataStore::new(ctx.universe.clone(), name))?;
             match ctx.output {
-                Output::Json => output::json(&d),
-                Output::Table => println!(
-                    "{} is scheduled for deletion at {}",
-                    d.id,
+                Output::Json | Output::Jsonl => output::json(&d),
+                Output::Table => output::print(&format!(
+                    "{} is scheduled for deletion at {} (`opencloud datastores undelete` restores it until then)",
+                    status::escape(&d.id),
                     d.expire_time.map(|t| t.to_string()).unwrap_or_default()
-                ),
+                )),
             }
         }
         DatastoresCmd::Undelete { name } => {
@@ -146,15 +286,15 @@ pub fn datastores(ctx: &Ctx, cmd: DatastoresCmd) -> Result<(), CliError> {
                 input(DataStoreName::new(name))?,
             ))?;
             match ctx.output {
-                Output::Json => output::json(&d),
-                Output::Table => println!("{} is restored", d.id),
+                Output::Json | Output::Jsonl => output::json(&d),
+                Output::Table => output::print(&format!("{} is restored", status::escape(&d.id))),
             }
         }
         DatastoresCmd::Snapshot => {
             let s = ctx.send(&SnapshotDataStores::new(ctx.universe.clone()))?;
             match ctx.output {
-                Output::Json => output::json(&s),
-                Output::Table => println!(
+                Output::Json | Output::Jsonl => output::json(&s),
+                Output::Table => output::print(&format!(
                     "{} (latest snapshot {})",
                     if s.new_snapshot_taken {
                         "snapshot taken"
@@ -164,11 +304,61 @@ pub fn datastores(ctx: &Ctx, cmd: DatastoresCmd) -> Result<(), CliError> {
                     s.latest_snapshot_time
                         .map(|t| t.to_string())
                         .unwrap_or_default()
-                ),
+                )),
             }
         }
     }
     Ok(())
+}
+
+/// `entries restore`: the last revision that was not a deletion, written back.
+fn restore(ctx: &Ctx, store: &StoreArgs, key: &str) -> Result<DataStoreEntry, CliError> {
+    let a = address(ctx, store, key)?;
+    match calls::get_entry(ctx, a.clone()) {
+        Ok(Some(_)) => {
+            return Err(CliError::with_code(
+                exit::REFUSED,
+                format!("the entry {:?} is not deleted: nothing to restore", status::escape(key)),
+            )
+            .hint("`opencloud entries revisions` lists its revisions; `entries get --revision` reads one"));
+        }
+        Ok(None) => {}
+        Err(e) => return Err(CliError::api(e, None, None)),
+    }
+    let op = ListEntryRevisions::new(a.clone()).max_page_size(100);
+    let mut last: Option<DataStoreEntry> = None;
+    for r in calls::pages(ctx, op.clone()) {
+        let page = r.map_err(|e| CliError::api(e, ctx.describe(&op), None))?;
+        for rev in page.into_items() {
+            if rev.state == State::Deleted {
+                continue;
+            }
+            if last
+                .as_ref()
+                .is_none_or(|l| rev.revision_create_time > l.revision_create_time)
+            {
+                last = Some(rev);
+            }
+        }
+    }
+    let Some(rev) = last.and_then(|r| r.revision_id) else {
+        return Err(CliError::with_code(
+            exit::NOT_FOUND,
+            format!(
+                "the entry {:?} has no revision to restore",
+                status::escape(key)
+            ),
+        ));
+    };
+    let old = ctx.send(
+        &GetEntry::new(a.clone()).at(RevisionSelector::Revision(input(RevisionId::new(rev))?)),
+    )?;
+    let mut w = EntryWrite::new(old.value.clone().unwrap_or(Value::Null)).users(old.users.clone());
+    if let Some(attrs) = old.attributes.clone().filter(|m| !m.is_empty()) {
+        w = w.attributes(Attributes::new_unvalidated(attrs));
+    }
+    // Created only if still absent: a concurrent restore or write is not overwritten.
+    ctx.send(&CreateEntry::new(a, w))
 }
 
 pub fn entries(ctx: &Ctx, cmd: EntriesCmd) -> Result<(), CliError> {
@@ -178,25 +368,30 @@ pub fn entries(ctx: &Ctx, cmd: EntriesCmd) -> Result<(), CliError> {
             all_scopes,
             prefix,
             show_deleted,
-            limit,
+            page,
         } => {
             let mut op = ListEntries::new(
                 ctx.universe.clone(),
                 input(DataStoreName::new(&store.data_store))?,
             )
-            .show_deleted(show_deleted)
-            .max_page_size(256);
+            .show_deleted(show_deleted);
+            op.max_page_size = page_size(&page, 256);
             op.prefix = prefix;
             op.scope = match (&store.scope, all_scopes) {
                 (_, true) => ListScope::All,
                 (Some(s), false) => ListScope::Scope(input(Scope::new(s))?),
                 (None, false) => ListScope::Default,
             };
-            let items = ctx.list(&op, limit)?;
-            match ctx.output {
-                Output::Json => items.iter().for_each(|e| output::json(&serde_json::json!({"scope": e.scope_or_global(), "key": e.id, "path": e.path}))),
-                Output::Table => output::table(&["scope", "key"], &items.iter().map(|e| vec![e.scope_or_global().to_string(), e.id.clone()]).collect::<Vec<_>>()),
-            }
+            let size = op.max_page_size;
+            list_paged(
+                ctx,
+                op,
+                size,
+                &page,
+                &["scope", "key"],
+                |e| vec![e.scope_or_global().to_string(), e.id.clone()],
+                |e| serde_json::json!({"scope": e.scope_or_global(), "key": e.id, "path": e.path}),
+            )?;
         }
         EntriesCmd::Get {
             store,
@@ -244,9 +439,16 @@ pub fn entries(ctx: &Ctx, cmd: EntriesCmd) -> Result<(), CliError> {
         EntriesCmd::Delete { store, key } => {
             ctx.send(&DeleteEntry::new(address(ctx, &store, &key)?))?;
             match ctx.output {
-                Output::Json => output::json(&serde_json::json!({"deleted": key})),
-                Output::Table => println!("{key} is marked deleted"),
+                Output::Json | Output::Jsonl => output::json(&serde_json::json!({"deleted": key})),
+                Output::Table => output::print(&format!(
+                    "{} is marked deleted (`opencloud entries restore` brings it back)",
+                    status::escape(&key)
+                )),
             }
+        }
+        EntriesCmd::Restore { store, key } => {
+            let e = restore(ctx, &store, &key)?;
+            print_entry(ctx, &e, false);
         }
         EntriesCmd::Increment {
             store,
@@ -266,24 +468,32 @@ pub fn entries(ctx: &Ctx, cmd: EntriesCmd) -> Result<(), CliError> {
             key,
             start,
             end,
+            page,
         } => {
             let range = input(RevisionTimeRange::new(
                 start.map(|s| time("start", &s)).transpose()?,
                 end.map(|s| time("end", &s)).transpose()?,
             ))?;
-            let op = ListEntryRevisions::new(address(ctx, &store, &key)?)
-                .range(range)
-                .max_page_size(100);
-            let items = ctx.list(&op, None)?;
-            output::listing(ctx.output, &["revision", "time", "state"], &items, |r| {
-                vec![
-                    r.revision_id.clone().unwrap_or_default(),
-                    r.revision_create_time
-                        .map(|t| t.to_string())
-                        .unwrap_or_default(),
-                    format!("{:?}", r.state).to_uppercase(),
-                ]
-            });
+            let mut op = ListEntryRevisions::new(address(ctx, &store, &key)?).range(range);
+            op.max_page_size = page_size(&page, 100);
+            let size = op.max_page_size;
+            list_paged(
+                ctx,
+                op,
+                size,
+                &page,
+                &["revision", "time", "state"],
+                |r| {
+                    vec![
+                        r.revision_id.clone().unwrap_or_default(),
+                        r.revision_create_time
+                            .map(|t| t.to_string())
+                            .unwrap_or_default(),
+                        format!("{:?}", r.state).to_uppercase(),
+                    ]
+                },
+                |r| serde_json::to_value(r).unwrap_or(Value::Null),
+            )?;
         }
     }
     Ok(())
@@ -299,7 +509,7 @@ fn ordered_store(ctx: &Ctx, s: &OrderedArgs) -> Result<OrderedStore, CliError> {
 
 fn print_ordered(ctx: &Ctx, e: &opencloud_blocking::OrderedEntry) {
     match ctx.output {
-        Output::Json => output::json(e),
+        Output::Json | Output::Jsonl => output::json(e),
         Output::Table => {
             output::table(&["id", "value"], &[vec![e.id.clone(), e.value.to_string()]])
         }
@@ -313,28 +523,30 @@ pub fn ordered(ctx: &Ctx, cmd: OrderedCmd) -> Result<(), CliError> {
             desc,
             min,
             max,
-            limit,
+            page,
         } => {
-            let op = ListOrderedEntries::new(ordered_store(ctx, &store)?)
+            let mut op = ListOrderedEntries::new(ordered_store(ctx, &store)?)
                 .order(if desc {
                     Order::Descending
                 } else {
                     Order::Ascending
                 })
-                .range(input(OrderedRange::new(min, max))?)
-                .max_page_size(100);
-            let items = ctx.list(&op, limit)?;
-            match ctx.output {
-                Output::Json => items.iter().for_each(output::json),
-                Output::Table => output::table(
-                    &["rank", "id", "value"],
-                    &items
-                        .iter()
-                        .enumerate()
-                        .map(|(i, e)| vec![(i + 1).to_string(), e.id.clone(), e.value.to_string()])
-                        .collect::<Vec<_>>(),
-                ),
-            }
+                .range(input(OrderedRange::new(min, max))?);
+            op.max_page_size = page_size(&page, 100);
+            let rank = std::cell::Cell::new(0usize);
+            let size = op.max_page_size;
+            list_paged(
+                ctx,
+                op,
+                size,
+                &page,
+                &["rank", "id", "value"],
+                |e| {
+                    rank.set(rank.get() + 1);
+                    vec![rank.get().to_string(), e.id.clone(), e.value.to_string()]
+                },
+                |e| serde_json::to_value(e).unwrap_or(Value::Null),
+            )?;
         }
         OrderedCmd::Get { store, id } => print_ordered(
             ctx,
@@ -381,8 +593,8 @@ pub fn ordered(ctx: &Ctx, cmd: OrderedCmd) -> Result<(), CliError> {
                 input(OrderedEntryId::new(id.clone()))?,
             ))?;
             match ctx.output {
-                Output::Json => output::json(&serde_json::json!({"deleted": id})),
-                Output::Table => println!("{id} is deleted"),
+                Output::Json | Output::Jsonl => output::json(&serde_json::json!({"deleted": id})),
+                Output::Table => output::print(&format!("{} is deleted", status::escape(&id))),
             }
         }
     }

@@ -10,13 +10,13 @@ use crate::ctx::CliError;
 use crate::output;
 
 fn err(e: opencloud_blocking::Error) -> CliError {
-    CliError::api(e, None)
+    CliError::api(e, None, None)
 }
 
 pub fn run() -> Result<(), CliError> {
     let em = BackgroundEmulator::start(EmulatorConfig::unthrottled())
         .map_err(|e| CliError::other(format!("cannot start the emulator: {e}")))?;
-    println!(
+    crate::outln!(
         "Started an in-memory Open Cloud emulator at {} (universe 1).\n",
         em.base_url()
     );
@@ -30,7 +30,7 @@ pub fn run() -> Result<(), CliError> {
     let mut roll = |n: u64| (rng.next_sample() * n as f64) as i64;
 
     // Scenario 1: a support portal fixes every player's inventory.
-    println!("== Scenario 1: support portal (standard data store `Inventory`)");
+    crate::outln!("== Scenario 1: support portal (standard data store `Inventory`)");
     let inventory = client.data_store("Inventory");
     for i in 1..=25 {
         inventory
@@ -38,7 +38,7 @@ pub fn run() -> Result<(), CliError> {
             .set(&json!({"currency": roll(500), "items": ["sword"]}))
             .map_err(err)?;
     }
-    println!("Filled Inventory with 25 users.");
+    crate::outln!("Filled Inventory with 25 users.");
     let mut keys = Vec::new();
     for (n, page) in client
         .pages(
@@ -50,7 +50,7 @@ pub fn run() -> Result<(), CliError> {
         .enumerate()
     {
         let page = page.map_err(err)?;
-        println!(
+        crate::outln!(
             "  page {}: {} entries",
             n + 1,
             page.data_store_entries.len()
@@ -75,11 +75,11 @@ pub fn run() -> Result<(), CliError> {
             .unwrap_or(0);
         rows.push(vec![key.clone(), before.to_string(), after.to_string()]);
     }
-    println!("Added 10 to every user's currency:\n");
+    crate::outln!("Added 10 to every user's currency:\n");
     output::table(&["user", "before", "after"], &rows);
 
     // Scenario 2: a leaderboard on an ordered data store.
-    println!("\n== Scenario 2: leaderboard (ordered data store `PlayerScores`)");
+    crate::outln!("\n== Scenario 2: leaderboard (ordered data store `PlayerScores`)");
     let board = client.ordered_data_store("PlayerScores", "global");
     for name in ["Ragdoll", "Balinese", "Tabby", "Siamese"] {
         board.entry(name).set(1 + roll(50)).map_err(err)?;
@@ -88,7 +88,7 @@ pub fn run() -> Result<(), CliError> {
         .entries(|l| l.order(Order::Descending))
         .collect::<Result<_, _>>()
         .map_err(err)?;
-    println!("Highest score first:\n");
+    crate::outln!("Highest score first:\n");
     output::table(
         &["rank", "player", "score"],
         &ranked
@@ -97,7 +97,7 @@ pub fn run() -> Result<(), CliError> {
             .map(|(i, e)| vec![(i + 1).to_string(), e.id.clone(), e.value.to_string()])
             .collect::<Vec<_>>(),
     );
-    println!(
+    crate::outln!(
         "\n{} requests served by the emulator. Next: `opencloud --help`, or point OPENCLOUD_BASE_URL at `opencloud emulator`.",
         em.app().requests().len()
     );
