@@ -22,7 +22,7 @@ use crate::listing::{Items, Listing};
 type Checked<T> = Result<T, InvalidInput>;
 
 /// Sends the operation built from checked parts, or returns the naming error without sending.
-fn send_checked<D, P, O>(
+pub(crate) fn send_checked<D, P, O>(
     client: &Client<D>,
     parts: Checked<P>,
     make: impl FnOnce(P) -> Result<O, Error>,

@@ -18,6 +18,7 @@ mod experience;
 mod handles;
 mod listing;
 mod settings;
+mod v1;
 
 pub use client::{Client, ClientBuilder};
 pub use experience::{MessagingHandle, PlaceHandle, UserRestrictionsHandle};
@@ -25,6 +26,7 @@ pub use handles::{
     DataStoreHandle, EntryHandle, OrderedEntryHandle, OrderedStoreHandle, ScopeHandle,
 };
 pub use listing::{Items, Listing};
+pub use v1::{V1DataStoreHandle, V1EntryHandle, V1Handle, V1OrderedStoreHandle};
 pub use settings::{ENV_API_KEY, ENV_BASE_URL, ENV_UNIVERSE_ID};
 
 #[doc(hidden)]
@@ -57,6 +59,14 @@ macro_rules! name_surface {
         pub type PlaceHandle = $crate::PlaceHandle<$driver>;
         /// The user restrictions (bans) of a universe or a place.
         pub type UserRestrictionsHandle = $crate::UserRestrictionsHandle<$driver>;
+        /// The legacy v1 data store APIs.
+        pub type V1Handle = $crate::V1Handle<$driver>;
+        /// A standard data store through v1.
+        pub type V1DataStoreHandle = $crate::V1DataStoreHandle<$driver>;
+        /// One standard entry through v1.
+        pub type V1EntryHandle = $crate::V1EntryHandle<$driver>;
+        /// A scope of an ordered data store through v1.
+        pub type V1OrderedStoreHandle = $crate::V1OrderedStoreHandle<$driver>;
         #[doc = $listing_doc]
         pub type Listing<O> = $crate::Listing<$driver, O>;
         #[doc = $items_doc]
