@@ -24,6 +24,12 @@
 //! ```
 //!
 //! Retries, the rate limiter and the transport trait work as in `opencloud-async`.
+//!
+//! **Logs and the key.** The client's own spans never carry the API key, and the key header is
+//! marked sensitive. The default transport (ureq) writes the raw request bytes, key included, to
+//! the `log` facade at TRACE level under the `ureq` and `ureq_proto` targets: if you turn on
+//! TRACE, filter those targets out (`RUST_LOG=trace,ureq=off,ureq_proto=off`), as the
+//! `opencloud` command does.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
