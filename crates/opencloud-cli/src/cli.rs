@@ -94,7 +94,7 @@ pub struct Global {
     /// Universe (experience) id.
     #[arg(long, global = true, env = "OPENCLOUD_UNIVERSE_ID")]
     pub universe: Option<String>,
-    /// Base URL of the API (https://apis.roblox.com, or an emulator's).
+    /// Base URL of the API (`https://apis.roblox.com`, or an emulator's).
     #[arg(long, global = true, env = "OPENCLOUD_BASE_URL")]
     pub base_url: Option<String>,
     /// Allow a plain http:// base URL on a host that is not loopback (an emulator in another

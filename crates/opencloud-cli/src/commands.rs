@@ -11,7 +11,7 @@ use opencloud_blocking::{
     OrderedStore, Page, PageToken, PagedOperation, RevisionId, RevisionSelector, RevisionTimeRange,
     Scope, SnapshotDataStores, State, UndeleteDataStore, UpdateEntry, UpdateOrderedEntry, UserId,
 };
-use opencloud_core::names::MAX_VALUE_CHARS;
+use opencloud_core::limits::MAX_VALUE_CHARS;
 use serde_json::Value;
 
 use crate::calls;

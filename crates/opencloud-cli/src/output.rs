@@ -164,7 +164,7 @@ impl Listing {
     }
 }
 
-/// `println!` that ends quietly on a closed pipe (see [`print`]).
+/// `println!` that ends quietly on a closed pipe (see [`print()`]).
 #[macro_export]
 macro_rules! outln {
     ($($t:tt)*) => { $crate::output::print(&format!($($t)*)) };

@@ -3,7 +3,7 @@
 //!
 //! A driver says what an operation returns ([`Driver::Output`]: a future to await, or the
 //! result itself), brings a default HTTP stack and clock, and runs a core
-//! [`Machine`](opencloud_core::Machine) with the one loop of the machine module's documentation.
+//! `opencloud_core::Machine` with the one loop of the `Machine` trait's documentation.
 
 use std::sync::Mutex;
 use std::time::Duration;

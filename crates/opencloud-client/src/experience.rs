@@ -48,7 +48,7 @@ impl<D: Driver> MessagingHandle<D> {
     ) -> Result<(UniverseId, TopicName, String), Error> {
         let universe = self.universe.clone()?;
         let topic = TopicName::new(topic)?;
-        opencloud_core::names_experience::check_message(&message)?;
+        opencloud_core::limits::check_message(&message)?;
         Ok((universe, topic, message))
     }
 

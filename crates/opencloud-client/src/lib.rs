@@ -26,8 +26,8 @@ pub use handles::{
     DataStoreHandle, EntryHandle, OrderedEntryHandle, OrderedStoreHandle, ScopeHandle,
 };
 pub use listing::{Items, Listing};
-pub use v1::{V1DataStoreHandle, V1EntryHandle, V1Handle, V1OrderedStoreHandle};
 pub use settings::{ENV_API_KEY, ENV_BASE_URL, ENV_UNIVERSE_ID};
+pub use v1::{V1DataStoreHandle, V1EntryHandle, V1Handle, V1OrderedStoreHandle};
 
 #[doc(hidden)]
 pub use opencloud_core as __core;

@@ -6,8 +6,8 @@
 //! read and write the same entries.
 
 use opencloud_core::{
-    DataStoreEntry, DataStoreName, EntryAddress, EntryKey, EntryWrite, Error,
-    InvalidInput, OrderedEntry, OrderedEntryId, OrderedStore, RevisionId, Scope, UniverseId,
+    DataStoreEntry, DataStoreName, EntryAddress, EntryKey, EntryWrite, Error, InvalidInput,
+    OrderedEntry, OrderedEntryId, OrderedStore, RevisionId, Scope, UniverseId,
     V1CreateOrderedEntry, V1DeleteEntry, V1DeleteOrderedEntry, V1EntryVersion, V1GetEntry,
     V1GetEntryVersion, V1GetOrderedEntry, V1IncrementEntry, V1IncrementOrderedEntry,
     V1ListDataStores, V1ListEntries, V1ListEntryVersions, V1ListOrderedEntries, V1SetEntry,
@@ -78,8 +78,11 @@ impl<D: Driver> V1Handle<D> {
         configure: impl FnOnce(V1ListDataStores) -> V1ListDataStores,
     ) -> Items<D, V1ListDataStores> {
         Items::new(
-            self.client
-                .listing_of(self.universe.clone().map(|u| configure(V1ListDataStores::new(u)))),
+            self.client.listing_of(
+                self.universe
+                    .clone()
+                    .map(|u| configure(V1ListDataStores::new(u))),
+            ),
         )
     }
 }
@@ -163,7 +166,9 @@ impl<D: Driver> V1EntryHandle<D> {
     /// The value and its metadata (from the `roblox-entry-*` headers); the answer's
     /// `content-md5` is checked against the bytes.
     pub fn get(&self) -> D::Output<'_, DataStoreEntry> {
-        send_checked(&self.client, self.address.clone(), |a| Ok(V1GetEntry::new(a)))
+        send_checked(&self.client, self.address.clone(), |a| {
+            Ok(V1GetEntry::new(a))
+        })
     }
 
     /// Writes the value (with `content-md5` over the exact bytes sent).
@@ -194,7 +199,9 @@ impl<D: Driver> V1EntryHandle<D> {
 
     /// Marks the entry deleted.
     pub fn delete(&self) -> D::Output<'_, ()> {
-        send_checked(&self.client, self.address.clone(), |a| Ok(V1DeleteEntry::new(a)))
+        send_checked(&self.client, self.address.clone(), |a| {
+            Ok(V1DeleteEntry::new(a))
+        })
     }
 
     /// The entry's versions, across pages. Configure the time range, order and limit with the
@@ -204,8 +211,11 @@ impl<D: Driver> V1EntryHandle<D> {
         configure: impl FnOnce(V1ListEntryVersions) -> V1ListEntryVersions,
     ) -> Items<D, V1ListEntryVersions> {
         Items::new(
-            self.client
-                .listing_of(self.address.clone().map(|a| configure(V1ListEntryVersions::new(a)))),
+            self.client.listing_of(
+                self.address
+                    .clone()
+                    .map(|a| configure(V1ListEntryVersions::new(a))),
+            ),
         )
     }
 
@@ -240,8 +250,11 @@ impl<D: Driver> V1OrderedStoreHandle<D> {
         configure: impl FnOnce(V1ListOrderedEntries) -> V1ListOrderedEntries,
     ) -> Items<D, V1ListOrderedEntries> {
         Items::new(
-            self.client
-                .listing_of(self.store.clone().map(|s| configure(V1ListOrderedEntries::new(s)))),
+            self.client.listing_of(
+                self.store
+                    .clone()
+                    .map(|s| configure(V1ListOrderedEntries::new(s))),
+            ),
         )
     }
 

@@ -34,24 +34,27 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod call;
-pub mod config;
-pub mod error;
-pub mod filter;
-pub mod machine;
-pub mod model;
-pub mod model_experience;
-pub mod model_v1;
-pub mod names;
-pub mod names_experience;
-pub mod ops;
-pub mod pager;
-pub mod rate;
-pub mod resource;
-pub mod retry;
-pub mod route;
-pub mod routes;
-pub mod selector;
+mod call;
+mod config;
+mod error;
+mod filter;
+mod machine;
+mod model;
+mod model_experience;
+mod model_v1;
+mod names;
+mod names_experience;
+mod ops;
+mod pager;
+mod rate;
+mod resource;
+mod retry;
+mod route;
+mod routes;
+mod selector;
+
+pub mod limits;
+pub mod wire;
 
 pub use http;
 pub use jiff;
@@ -66,7 +69,7 @@ pub use error::{
 pub use filter::{OrderedRange, RevisionTimeRange};
 pub use machine::{
     Action, Change, Context, Deferred, Event, Exchange, ExchangeStep, Machine, NextPage, Outgoing,
-    Single, Then, Update, Updated, Wait,
+    Single, Then, Update, Updated, Wait, contention_backoff, holds_write,
 };
 pub use model::{
     DataStore, DataStoreEntry, DataStorePage, EntryPage, OrderedEntry, OrderedEntryPage, Page,
@@ -110,9 +113,15 @@ pub use ops::v1::standard::{
 };
 pub use ops::{API_KEY_HEADER, Operation, PagedOperation, describe_request};
 pub use pager::{Pager, PagerEnd};
-pub use rate::{CategoryLimit, RateBudget, RateLimiter, RateLimits, Reservation};
+pub use rate::{
+    CategoryLimit, PENDING_POLL, PENDING_TIMEOUT, RateBudget, RateLimiter, RateLimits, Reservation,
+    WINDOW,
+};
 pub use resource::ResourceName;
-pub use retry::{Decision, GiveUp, JitterSource, Outcome, RetryPolicy, RetryState};
+pub use retry::{
+    Decision, GiveUp, JitterSource, MAX_RETRY_AFTER_WITHOUT_DEADLINE, Outcome, RetryPolicy,
+    RetryState,
+};
 pub use route::{Family, RetryClass, Route, ThrottleCategory};
 pub use routes::{ApiVersion, ROUTES, RouteId};
 pub use selector::{AsOfTime, RevisionSelector};

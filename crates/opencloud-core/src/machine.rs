@@ -142,7 +142,23 @@ pub enum Action<T> {
     Done(Result<T, Error>),
 }
 
-/// A call as a state machine. See the [module documentation](self) for the driving loop.
+/// A call as a state machine. A driver runs it with one loop, and nothing else:
+///
+/// ```text
+/// let mut event = Event::Start;
+/// loop {
+///     match machine.step(event, clock.now(), jitter.next_sample()) {
+///         Action::Send(out) => event = Event::Response(http.call(out.request)),   // the I/O
+///         Action::Sleep(d, _) => { clock.sleep(d); event = Event::Woke }
+///         Action::Done(result) => return result,
+///     }
+/// }
+/// ```
+///
+/// The machines: [`Exchange`] (one request across its attempts: rate budget, retries, settling),
+/// [`Single`] (one operation), [`NextPage`] (the next page of a [`Pager`]), [`Deferred`] (an
+/// operation built at the first step), [`Then`] (a result mapped), and [`Update`] (the
+/// read-modify-write of `update_with`). They read no clock and draw no randomness.
 ///
 /// After [`Action::Done`] the machine is spent; stepping it again is a logic error that
 /// returns an error, never a panic.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use opencloud_core::route::{decode_component, match_route};
+use opencloud_core::wire::{decode_component, match_route};
 use opencloud_core::*;
 use proptest::prelude::*;
 

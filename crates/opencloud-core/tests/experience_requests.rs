@@ -205,7 +205,7 @@ fn every_experience_route_is_exercised_by_the_snapshot() {
     let mut seen = std::collections::HashSet::new();
     for (_, req) in cases() {
         if let Ok(r) = req {
-            let m = opencloud_core::route::match_route(r.method(), r.uri().path())
+            let m = opencloud_core::wire::match_route(r.method(), r.uri().path())
                 .expect("built requests match a route");
             seen.insert(m.route.id);
         }

@@ -189,7 +189,7 @@ proptest! {
         if let Some(ra) = RetryAfter::parse(&v) {
             let _ = ra.delay_from(now);
         }
-        let outcome = retry::Outcome::Status {
+        let outcome = Outcome::Status {
             status: http::StatusCode::from_u16(status).unwrap(),
             retry_after: RetryAfter::parse(&v),
         };
@@ -201,7 +201,7 @@ proptest! {
         }
         let no_deadline = RetryPolicy { max_elapsed: None, ..RetryPolicy::default() };
         if let Decision::RetryAfter(d) = no_deadline.decide(&state, RetryClass::Idempotent, &outcome, now, 0.5) {
-            prop_assert!(d <= retry::MAX_RETRY_AFTER_WITHOUT_DEADLINE);
+            prop_assert!(d <= MAX_RETRY_AFTER_WITHOUT_DEADLINE);
         }
     }
 

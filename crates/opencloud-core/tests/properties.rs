@@ -1,7 +1,7 @@
 //! Properties: encoding round trips, unambiguous selectors, filters, and parsers that never panic.
 
-use opencloud_core::route::{decode_component, match_route};
-use opencloud_core::selector::{ParsedSelector, parse_entry_id};
+use opencloud_core::wire::{ParsedSelector, parse_entry_id};
+use opencloud_core::wire::{decode_component, match_route};
 use opencloud_core::*;
 use proptest::prelude::*;
 
@@ -56,7 +56,7 @@ proptest! {
             (RevisionSelector::AsOf(AsOfTime::new_unvalidated(t)), ParsedSelector::AsOf(t)),
         ];
         for (sel, expected) in cases {
-            let seg = opencloud_core::selector::render_entry_segment(&k, &sel);
+            let seg = opencloud_core::wire::render_entry_segment(&k, &sel);
             let decoded = decode_component(&seg).unwrap();
             let (parsed_key, parsed) = parse_entry_id(&decoded);
             prop_assert_eq!(parsed_key, key.as_str());
@@ -66,7 +66,7 @@ proptest! {
 
     #[test]
     fn filters_round_trip(prefix in ".{0,50}", min in proptest::option::of(-1000i64..1000), span in 0i64..1000) {
-        let parsed = opencloud_core::filter::parse_prefix_filter(&opencloud_core::filter::render_prefix_filter(&prefix)).unwrap();
+        let parsed = opencloud_core::wire::parse_prefix_filter(&opencloud_core::wire::render_prefix_filter(&prefix)).unwrap();
         prop_assert_eq!(parsed.unwrap_or_default(), prefix);
         let range = OrderedRange::new(min, min.map(|m| m + span)).unwrap();
         prop_assert_eq!(OrderedRange::parse(&range.render().unwrap_or_default()).unwrap(), range);
@@ -88,7 +88,7 @@ proptest! {
         let text = String::from_utf8_lossy(&body);
         let _ = OrderedRange::parse(&text);
         let _ = RevisionTimeRange::parse(&text);
-        let _ = opencloud_core::filter::parse_prefix_filter(&text);
+        let _ = opencloud_core::wire::parse_prefix_filter(&text);
         let _ = parse_entry_id(&text);
         let _ = match_route(&http::Method::GET, &text);
     }

@@ -307,7 +307,7 @@ fn every_data_store_route_is_exercised_by_the_snapshot() {
     for (_, req) in cases() {
         if let Ok(r) = req {
             let path = r.uri().path().to_string();
-            let m = opencloud_core::route::match_route(r.method(), &path)
+            let m = opencloud_core::wire::match_route(r.method(), &path)
                 .expect("built requests match a route");
             seen.insert(m.route.id);
         }

@@ -367,7 +367,7 @@ fn reservations_hold_their_slot_until_settled() {
     // Still in flight a minute later: the slot is held, and the caller polls.
     assert_eq!(
         acq(&mut b, &u, ThrottleCategory::Read, 0, t(61.0)),
-        Err(opencloud_core::rate::PENDING_POLL)
+        Err(opencloud_core::PENDING_POLL)
     );
     // Its response arrived at t=10: the slot frees at t=70, not t=60.
     b.settle(&r1, 300, t(10.0));
@@ -392,7 +392,7 @@ fn reservations_hold_their_slot_until_settled() {
         .unwrap();
     assert_eq!(
         acq(&mut b, &u, ThrottleCategory::Write, 0, t(599.0)),
-        Err(opencloud_core::rate::PENDING_POLL)
+        Err(opencloud_core::PENDING_POLL)
     );
     assert_eq!(
         acq(&mut b, &u, ThrottleCategory::Write, 0, t(600.0)),

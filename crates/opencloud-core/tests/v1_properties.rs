@@ -1,11 +1,11 @@
 //! Properties of the legacy v1 operations: names round-trip through the query, the checksum is
 //! always over the bytes sent, the header codecs round-trip, and parsing never panics.
 
-use opencloud_core::ops::v1::{
+use opencloud_core::wire::decode_component;
+use opencloud_core::wire::{
     check_content_md5, content_md5, parse_attributes, parse_userids, render_attributes,
     render_userids,
 };
-use opencloud_core::route::decode_component;
 use opencloud_core::*;
 use proptest::prelude::*;
 

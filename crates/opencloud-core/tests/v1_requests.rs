@@ -2,7 +2,7 @@
 //! headers with the key redacted, body), and the v1 pitfalls, each as a test. Run with
 //! `UPDATE_SNAPSHOTS=1` to accept a deliberate change to the snapshot.
 
-use opencloud_core::ops::v1::content_md5;
+use opencloud_core::wire::content_md5;
 use opencloud_core::*;
 
 fn ts(s: &str) -> jiff::Timestamp {
@@ -404,7 +404,7 @@ fn every_v1_route_is_exercised_and_sends_only_its_declared_parameters() {
     for (name, req) in cases() {
         let Ok(r) = req else { continue };
         let path = r.uri().path().to_string();
-        let m = opencloud_core::route::match_route(r.method(), &path)
+        let m = opencloud_core::wire::match_route(r.method(), &path)
             .expect("built requests match a route");
         seen.insert(m.route.id);
         // Every query parameter is declared, and identity parameters are among them.
@@ -449,8 +449,8 @@ fn query_pairs(r: &http::Request<Vec<u8>>) -> Vec<(String, String)> {
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
             (
-                opencloud_core::route::decode_component(k).unwrap(),
-                opencloud_core::route::decode_component(v).unwrap(),
+                opencloud_core::wire::decode_component(k).unwrap(),
+                opencloud_core::wire::decode_component(v).unwrap(),
             )
         })
         .collect()

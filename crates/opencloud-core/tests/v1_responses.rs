@@ -2,7 +2,7 @@
 //! where they differ from the schemas, metadata headers, `content-md5` checks, tombstones, every
 //! v1 error shape, and malformed answers.
 
-use opencloud_core::ops::v1::content_md5;
+use opencloud_core::wire::content_md5;
 use opencloud_core::*;
 
 fn resp(status: u16, headers: &[(&str, &str)], body: &[u8]) -> http::Response<Vec<u8>> {

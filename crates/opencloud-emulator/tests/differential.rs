@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use opencloud_core::route::encode_component;
+use opencloud_core::wire::encode_component;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -217,10 +217,8 @@ fn run_standard(h: &Http, ops: &[Op]) -> Result<(), TestCaseError> {
                             .split("/scopes/")
                             .nth(1)
                             .map(|r| {
-                                opencloud_core::route::decode_component(
-                                    r.split('/').next().unwrap(),
-                                )
-                                .unwrap()
+                                opencloud_core::wire::decode_component(r.split('/').next().unwrap())
+                                    .unwrap()
                             })
                             .unwrap_or_else(|| "global".into());
                         (scope, e["id"].as_str().unwrap().to_string())

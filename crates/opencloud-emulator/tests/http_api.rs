@@ -199,7 +199,7 @@ fn keys_with_reserved_characters_and_selectors() {
     );
     // Slashes, colons, spaces and non-ASCII stay one segment.
     let key = "a/b:c d?ключ#%";
-    let enc = opencloud_core::route::encode_component(key);
+    let enc = opencloud_core::wire::encode_component(key);
     assert_eq!(
         h.post(&format!("{E}?id={enc}"), json!({"value": 1})).status,
         200
@@ -263,7 +263,7 @@ fn reads_as_of_a_time_under_the_controllable_clock() {
         "NOT_FOUND",
     );
     // Revision time filter.
-    let f = opencloud_core::route::encode_component("revision_create_time >= 2024-01-01T00:30:00Z");
+    let f = opencloud_core::wire::encode_component("revision_create_time >= 2024-01-01T00:30:00Z");
     let revs = h.get(&format!("{E}/k:listRevisions?filter={f}"));
     assert_eq!(revs.body["dataStoreEntries"].as_array().unwrap().len(), 1);
     assert_error(
@@ -330,7 +330,7 @@ fn data_stores_list_delete_undelete_and_snapshot() {
         "universes/1/data-stores/Alpha"
     );
     assert_eq!(list.body["dataStores"][0]["state"], "ACTIVE");
-    let f = opencloud_core::route::encode_component(r#"id.startsWith("B")"#);
+    let f = opencloud_core::wire::encode_component(r#"id.startsWith("B")"#);
     assert_eq!(
         h.get(&format!("/cloud/v2/universes/1/data-stores?filter={f}"))
             .body["dataStores"]

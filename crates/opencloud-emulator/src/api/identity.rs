@@ -7,7 +7,7 @@
 //! will use, wherever it came from.
 
 use opencloud_core::Route;
-use opencloud_core::route::decode_component;
+use opencloud_core::wire::decode_component;
 
 use super::{ApiError, Ctx};
 use crate::store::EntryRef;

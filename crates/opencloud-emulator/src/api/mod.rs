@@ -7,7 +7,7 @@
 //!   for the handlers and for the key's data store restriction alike.
 //! * One module per API family: [`v2_data_stores`], [`v2_entries`], [`v2_ordered`].
 //!
-//! Paths are matched with the core's route table (`opencloud_core::route::match_route`), so the
+//! Paths are matched with the core's route table (`opencloud_core::wire::match_route`), so the
 //! clients and the emulator read one description of the API, and resource paths are rendered
 //! with the core's [`ResourceName`](opencloud_core::ResourceName). Names, sizes and selectors are
 //! checked with the core's own validators.
@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use jiff::Timestamp;
-use opencloud_core::route::decode_component;
+use opencloud_core::wire::decode_component;
 use opencloud_core::{Route, RouteId};
 use serde_json::{Map, Value, json};
 

@@ -12,7 +12,7 @@
 //! 7. an "after" fault, if one matches (consumed only when the request gets this far);
 //! 8. the request log.
 //!
-//! A panic anywhere in it becomes a 500; every lock is taken through [`crate::lock`], which
+//! A panic anywhere in it becomes a 500; every lock is taken through `crate::lock`, which
 //! recovers a poisoned lock, and every storage call is one transaction, so a panic leaves
 //! nothing half-applied.
 
@@ -23,7 +23,8 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode};
 use futures_util::FutureExt;
 use jiff::Timestamp;
-use opencloud_core::route::{ThrottleCategory, allowed_methods, decode_component, match_route};
+use opencloud_core::ThrottleCategory;
+use opencloud_core::wire::{allowed_methods, decode_component, match_route};
 use opencloud_core::{Route, UniverseId};
 
 use super::identity::auth_data_store;

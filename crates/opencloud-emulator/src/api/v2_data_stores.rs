@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 use opencloud_core::ResourceName;
-use opencloud_core::filter::parse_prefix_filter;
+use opencloud_core::wire::parse_prefix_filter;
 use serde_json::{Value, json};
 
 use super::{ApiError, ApiResult, Ctx, RETENTION, Reply, identity, page, ts_json};

@@ -1,9 +1,11 @@
 //! v2 standard entries: list, create, get, update, delete, increment, list revisions.
 
 use jiff::Timestamp;
-use opencloud_core::filter::RevisionTimeRange;
-use opencloud_core::names::{Attributes, MAX_SAFE_INTEGER, UserId, check_users, check_value};
-use opencloud_core::selector::{MAX_AS_OF_AHEAD, ParsedSelector, parse_entry_id};
+use opencloud_core::RevisionTimeRange;
+use opencloud_core::limits::MAX_AS_OF_AHEAD;
+use opencloud_core::limits::{MAX_SAFE_INTEGER, check_users, check_value};
+use opencloud_core::wire::{ParsedSelector, parse_entry_id};
+use opencloud_core::{Attributes, UserId};
 use opencloud_core::{DataStoreName, ResourceName, Scope};
 use serde_json::{Map, Value, json};
 

@@ -1,8 +1,8 @@
 //! v2 ordered data store entries: list, create, get, update, delete, increment.
 
+use opencloud_core::OrderedRange;
 use opencloud_core::ResourceName;
-use opencloud_core::filter::OrderedRange;
-use opencloud_core::names::{MAX_SAFE_INTEGER, check_safe_integer};
+use opencloud_core::limits::{MAX_SAFE_INTEGER, check_safe_integer};
 use serde_json::{Map, Value, json};
 
 use super::{ApiError, ApiResult, Ctx, Reply, identity, page};

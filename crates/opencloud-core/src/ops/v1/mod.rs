@@ -17,7 +17,7 @@
 //! must read and write the same headers) and the reading of an entry from a value response.
 //!
 //! ```
-//! use opencloud_core::ops::v1::content_md5;
+//! use opencloud_core::wire::content_md5;
 //! use opencloud_core::{
 //!     ApiKey, Config, DataStoreName, EntryAddress, EntryKey, EntryWrite, Operation, State,
 //!     UniverseId, UserId, V1GetEntry, V1SetEntry,
