@@ -79,12 +79,19 @@ impl CliError {
     /// that failed: a failed non-idempotent write may still have been applied.
     pub fn api(e: Error, sent: Option<String>, retry: Option<RetryClass>) -> Self {
         let status = e.status().map(|s| s.as_u16());
-        let maybe_applied = retry == Some(RetryClass::UnappliedOnly)
-            && match (&e, status) {
-                (Error::Transport(t), _) => !t.certainly_not_sent(),
-                (_, Some(s)) => s >= 500,
-                _ => false,
-            };
+        // What the client itself says was sent (attempts, why retrying stopped) wins over a
+        // description rebuilt from the operation.
+        let sent = e
+            .request()
+            .map(|r| crate::status::escape(&r.to_string()))
+            .or(sent);
+        let maybe_applied = e.is_outcome_unknown()
+            || (retry == Some(RetryClass::UnappliedOnly)
+                && match (&e, status) {
+                    (Error::Transport(t), _) => !t.certainly_not_sent(),
+                    (_, Some(s)) => s >= 500,
+                    _ => false,
+                });
         let code = match (&e, status) {
             _ if maybe_applied => exit::UNKNOWN,
             (Error::InvalidInput(_), _) => exit::INVALID_INPUT,
