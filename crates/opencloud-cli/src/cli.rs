@@ -144,6 +144,12 @@ pub enum Command {
     /// Entries of an ordered data store (leaderboards).
     #[command(subcommand)]
     Ordered(OrderedCmd),
+    /// Publish messages to every live server of the universe.
+    #[command(subcommand)]
+    Messaging(MessagingCmd),
+    /// Ban and unban players (user restrictions), universe-wide or in one place.
+    #[command(subcommand)]
+    Bans(BansCmd),
     /// Write every entry of a data store (every scope), with value and metadata, as JSON lines
     /// ending with a trailer (entry count and checksum).
     Export(ExportArgs),
@@ -552,4 +558,84 @@ pub struct MigrateArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub journal: JournalArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MessagingCmd {
+    /// Publish a message on a topic (servers subscribed with MessagingService receive it).
+    Publish {
+        /// The topic (at most 80 characters).
+        topic: String,
+        /// The message (at most 1,024 bytes); `-` reads it from stdin.
+        #[arg(required_unless_present = "file", allow_hyphen_values = true)]
+        message: Option<String>,
+        /// Read the message from a file.
+        #[arg(long, conflicts_with = "message")]
+        file: Option<std::path::PathBuf>,
+    },
+}
+
+/// A place, for place-level bans.
+#[derive(Debug, Args, Clone)]
+pub struct PlaceArg {
+    /// A place of the universe (bans there apply only to it).
+    #[arg(long)]
+    pub place: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BansCmd {
+    /// Every restriction (current and past bans).
+    List {
+        #[command(flatten)]
+        place: PlaceArg,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// A user's restriction.
+    Get {
+        /// The user id.
+        user: u64,
+        #[command(flatten)]
+        place: PlaceArg,
+    },
+    /// Ban a user.
+    Ban {
+        /// The user id.
+        user: u64,
+        /// How long: `30s`, `15m`, `12h`, `7d`, `2w`, or seconds; permanent when absent.
+        #[arg(long)]
+        duration: Option<String>,
+        /// The reason the user sees (at most 400 characters).
+        #[arg(long)]
+        reason: Option<String>,
+        /// The reason for your records, not shown to the user (at most 1,000 characters).
+        #[arg(long)]
+        private_reason: Option<String>,
+        /// Leave the user's alt accounts unbanned.
+        #[arg(long)]
+        exclude_alt_accounts: bool,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        place: PlaceArg,
+    },
+    /// Lift a user's ban.
+    Unban {
+        /// The user id.
+        user: u64,
+        #[command(flatten)]
+        place: PlaceArg,
+    },
+    /// The log of ban changes, newest first.
+    Logs {
+        /// Only this user's.
+        #[arg(long)]
+        user: Option<u64>,
+        #[command(flatten)]
+        place: PlaceArg,
+        #[command(flatten)]
+        page: PageArgs,
+    },
 }

@@ -11,13 +11,17 @@ use opencloud_blocking::{
     OrderedStore, Page, PageToken, PagedOperation, RevisionId, RevisionSelector, RevisionTimeRange,
     Scope, SnapshotDataStores, State, UndeleteDataStore, UpdateEntry, UpdateOrderedEntry, UserId,
 };
+use opencloud_blocking::{
+    ListUserRestrictionLogs, ListUserRestrictions, PlaceId, RestrictionDuration, RestrictionWrite,
+    UserRestriction,
+};
 use opencloud_core::limits::MAX_VALUE_CHARS;
 use serde_json::Value;
 
 use crate::calls;
 use crate::cli::{
-    DatastoresCmd, EntriesCmd, MetaArgs, OrderedArgs, OrderedCmd, Output, PageArgs, StoreArgs,
-    ValueArgs,
+    BansCmd, DatastoresCmd, EntriesCmd, MessagingCmd, MetaArgs, OrderedArgs, OrderedCmd, Output,
+    PageArgs, PlaceArg, StoreArgs, ValueArgs,
 };
 use crate::ctx::{CliError, Ctx, exit};
 use crate::output::{self, Listing};
@@ -599,4 +603,238 @@ pub fn ordered(ctx: &Ctx, cmd: OrderedCmd) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// A human duration: `30s`, `15m`, `12h`, `7d`, `2w`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<RestrictionDuration, CliError> {
+    let s = s.trim();
+    let (digits, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let bad = || {
+        CliError::input(format!(
+            "invalid --duration {s:?}: use a whole number with s, m, h, d or w (e.g. 7d)"
+        ))
+    };
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let per = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(bad()),
+    };
+    let secs = n.checked_mul(per).ok_or_else(bad)?;
+    input(RestrictionDuration::from_secs(secs))
+}
+
+fn restrictions(ctx: &Ctx, place: &PlaceArg) -> opencloud_blocking::UserRestrictionsHandle {
+    match place.place {
+        Some(p) => ctx.client.place(p).user_restrictions(),
+        None => ctx.client.user_restrictions(),
+    }
+    .in_universe(ctx.universe.as_str())
+}
+
+fn print_restriction(ctx: &Ctx, r: &UserRestriction) {
+    match ctx.output {
+        Output::Json | Output::Jsonl => output::json(r),
+        Output::Table => output::table(&RESTRICTION_HEADER, &[restriction_row(r)]),
+    }
+}
+
+const RESTRICTION_HEADER: [&str; 6] =
+    ["user", "active", "start", "duration", "reason", "inherited"];
+
+fn restriction_row(r: &UserRestriction) -> Vec<String> {
+    let g = r.game_join_restriction.clone().unwrap_or_default();
+    vec![
+        r.user.map(|u| u.0.to_string()).unwrap_or_default(),
+        g.active.to_string(),
+        g.start_time.map(|t| t.to_string()).unwrap_or_default(),
+        g.duration
+            .map(|d| format!("{}s", d.as_secs()))
+            .unwrap_or_else(|| {
+                if g.active {
+                    "permanent".into()
+                } else {
+                    String::new()
+                }
+            }),
+        status::escape(&g.display_reason),
+        g.inherited.to_string(),
+    ]
+}
+
+pub fn messaging(ctx: &Ctx, cmd: MessagingCmd) -> Result<(), CliError> {
+    match cmd {
+        MessagingCmd::Publish {
+            topic,
+            message,
+            file,
+        } => {
+            let text = match (message.as_deref(), file) {
+                (_, Some(path)) => read_value_text(&path)?,
+                (Some("-"), None) => {
+                    let mut t = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut t)
+                        .map_err(|e| CliError::input(format!("cannot read stdin: {e}")))?;
+                    t
+                }
+                (Some(m), None) => m.to_string(),
+                (None, None) => return Err(CliError::input("give a message, `-` or --file")),
+            };
+            ctx.client
+                .messaging()
+                .in_universe(ctx.universe.as_str())
+                .publish(&topic, text)
+                .map_err(|e| CliError::api(e, None, None))?;
+            if !ctx.quiet {
+                status::eprint(&format!("published on {:?}", status::escape(&topic)));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn bans(ctx: &Ctx, cmd: BansCmd) -> Result<(), CliError> {
+    match cmd {
+        BansCmd::List { place, page } => {
+            let mut op = ListUserRestrictions::new(ctx.universe.clone());
+            if let Some(p) = place.place {
+                op = op.in_place(input(PlaceId::new(p.to_string()))?);
+            }
+            op.max_page_size = page_size(&page, 100);
+            let size = op.max_page_size;
+            list_paged(
+                ctx,
+                op,
+                size,
+                &page,
+                &RESTRICTION_HEADER,
+                restriction_row,
+                |r| serde_json::to_value(r).unwrap_or(Value::Null),
+            )?;
+        }
+        BansCmd::Get { user, place } => {
+            let r = restrictions(ctx, &place)
+                .get(UserId(user))
+                .map_err(|e| CliError::api(e, None, None))?;
+            print_restriction(ctx, &r);
+        }
+        BansCmd::Ban {
+            user,
+            duration,
+            reason,
+            private_reason,
+            exclude_alt_accounts,
+            yes,
+            place,
+        } => {
+            let mut write = RestrictionWrite::ban().exclude_alt_accounts(exclude_alt_accounts);
+            if let Some(d) = duration {
+                write = write.duration(parse_duration(&d)?);
+            }
+            if let Some(r) = reason {
+                write = write.display_reason(r);
+            }
+            if let Some(r) = private_reason {
+                write = write.private_reason(r);
+            }
+            input(write.check())?;
+            if !yes && std::io::stdin().is_terminal() {
+                let question = format!(
+                    "Ban user {user} in universe {}{}?",
+                    ctx.universe,
+                    place
+                        .place
+                        .map(|p| format!(", place {p}"))
+                        .unwrap_or_default()
+                );
+                if !confirm(&question)? {
+                    return Err(CliError::other("not banned"));
+                }
+            }
+            let r = restrictions(ctx, &place)
+                .ban(UserId(user), write)
+                .map_err(|e| CliError::api(e, None, None))?;
+            print_restriction(ctx, &r);
+        }
+        BansCmd::Unban { user, place } => {
+            let r = restrictions(ctx, &place)
+                .unban(UserId(user))
+                .map_err(|e| CliError::api(e, None, None))?;
+            print_restriction(ctx, &r);
+        }
+        BansCmd::Logs { user, place, page } => {
+            let mut op = ListUserRestrictionLogs::new(ctx.universe.clone());
+            if let Some(u) = user {
+                op = op.user(UserId(u));
+            }
+            if let Some(p) = place.place {
+                op = op.place(input(PlaceId::new(p.to_string()))?);
+            }
+            op.max_page_size = page_size(&page, 100);
+            let size = op.max_page_size;
+            list_paged(
+                ctx,
+                op,
+                size,
+                &page,
+                &["time", "user", "place", "moderator", "active", "reason"],
+                |l| {
+                    vec![
+                        l.create_time.map(|t| t.to_string()).unwrap_or_default(),
+                        l.user.map(|u| u.0.to_string()).unwrap_or_default(),
+                        l.place
+                            .as_ref()
+                            .map(|p| p.as_str().to_string())
+                            .unwrap_or_default(),
+                        l.moderator
+                            .as_ref()
+                            .map(|m| status::escape(&format!("{m:?}")))
+                            .unwrap_or_default(),
+                        l.active.to_string(),
+                        status::escape(&l.display_reason),
+                    ]
+                },
+                |l| serde_json::to_value(l).unwrap_or(Value::Null),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::parse_duration;
+
+    #[test]
+    fn human_durations_parse_with_checked_arithmetic() {
+        for (text, secs) in [
+            ("30s", 30),
+            ("15m", 900),
+            ("12h", 43_200),
+            ("7d", 604_800),
+            ("2w", 1_209_600),
+            ("90", 90),
+        ] {
+            assert_eq!(parse_duration(text).unwrap().as_secs(), secs, "{text}");
+        }
+        for bad in [
+            "",
+            "d",
+            "7x",
+            "-1d",
+            "1.5d",
+            "99999999999999999999w",
+            "18446744073709551615w",
+            "0s",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }

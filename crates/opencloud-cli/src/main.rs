@@ -207,6 +207,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Datastores(cmd) => commands::datastores(&Ctx::new(&cli.global, false)?, cmd),
         Command::Entries(cmd) => commands::entries(&Ctx::new(&cli.global, false)?, cmd),
         Command::Ordered(cmd) => commands::ordered(&Ctx::new(&cli.global, false)?, cmd),
+        Command::Messaging(cmd) => commands::messaging(&Ctx::new(&cli.global, false)?, cmd),
+        Command::Bans(cmd) => commands::bans(&Ctx::new(&cli.global, false)?, cmd),
         Command::Export(args) => bulk::export(&Ctx::new(&cli.global, true)?, args),
         Command::Import(args) => bulk::import(&Ctx::new(&cli.global, true)?, args),
         Command::Migrate(args) => bulk::migrate(&Ctx::new(&cli.global, true)?, args),
