@@ -626,7 +626,7 @@ pub fn parse_duration(s: &str) -> Result<RestrictionDuration, CliError> {
         "w" => 604_800,
         _ => return Err(bad()),
     };
-    let secs = n.checked_mul(per).ok_or_else(bad)?;
+    let secs = n.checked_mul(per).filter(|s| *s > 0).ok_or_else(bad)?;
     input(RestrictionDuration::from_secs(secs))
 }
 
