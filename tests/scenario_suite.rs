@@ -254,3 +254,201 @@ scenario!(ordered_every_operation_with_filters_and_paging, |env| {
     let other_scope = c.ordered_data_store("PlayerScores", "weekly");
     assert!(collect!(other_scope.entries(|l| l)).unwrap().is_empty());
 });
+
+// ---- Messaging and user restrictions ----
+
+/// One raw HTTP/1.1 request to the emulator on loopback (`Connection: close`): status and body.
+fn raw_http(base_url: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = base_url.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap();
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+/// The messages `GET /_emulator/messages?topic=...` reports, in order.
+fn published_messages(base_url: &str, topic: &str) -> Vec<String> {
+    let (status, body) = raw_http(base_url, "GET", &format!("/_emulator/messages?topic={topic}"), &[], "");
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    v["messages"].as_array().unwrap().iter().map(|m| m["message"].as_str().unwrap().to_string()).collect()
+}
+
+scenario!(publish_is_recorded_and_streamed_to_subscribers, |env| {
+    use std::io::{Read, Write};
+    let c = env.client(|b| b);
+    let base = env.em.base_url().to_string();
+    // A subscriber of the event stream, connected before the publish.
+    let addr = base.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let mut sub = std::net::TcpStream::connect(&addr).unwrap();
+    sub.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    sub.write_all(format!("GET /_emulator/messages/stream?topic=news HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).unwrap();
+    let mut seen = Vec::new();
+    let mut read_until = |sub: &mut std::net::TcpStream, needle: &str| {
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&seen).contains(needle) {
+            let n = sub.read(&mut buf).unwrap();
+            assert!(n > 0, "the stream ended before {needle:?}: {}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&seen).to_string()
+    };
+    let head = read_until(&mut sub, ": subscribed");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.to_ascii_lowercase().contains("content-type: text/event-stream"), "{head}");
+    run!(c.messaging().publish("other", "not for this subscriber")).unwrap();
+    run!(c.messaging().publish("news", "first")).unwrap();
+    run!(c.messaging().publish_json("news", &json!({"n": 2}))).unwrap();
+    run!(c.messaging().publish_v1("news", "third, through v1")).unwrap();
+    let text = read_until(&mut sub, "third, through v1");
+    let events: Vec<Value> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    let got: Vec<&str> = events.iter().map(|e| e["message"].as_str().unwrap()).collect();
+    assert_eq!(got, ["first", r#"{"n":2}"#, "third, through v1"]);
+    assert!(events.iter().all(|e| e["topic"] == "news" && e["universe"] == "1"));
+    assert_eq!(published_messages(&base, "news"), ["first", r#"{"n":2}"#, "third, through v1"]);
+    assert_eq!(published_messages(&base, "other"), ["not for this subscriber"]);
+    assert!(published_messages(&base, "silent").is_empty());
+});
+
+scenario!(an_oversized_message_or_a_bad_topic_is_refused, |env| {
+    let c = env.client(|b| b);
+    let before = env.app().requests().len();
+    let e = run!(c.messaging().publish("news", "x".repeat(1025))).unwrap_err();
+    assert!(matches!(e, Error::InvalidInput(ref i) if i.field == "message"), "{e}");
+    assert!(matches!(run!(c.messaging().publish(&"t".repeat(81), "hi")), Err(Error::InvalidInput(_))));
+    assert_eq!(env.app().requests().len(), before, "refused before any request");
+    // The emulator checks too, with the v2 error shape.
+    let base = env.em.base_url().to_string();
+    let body = json!({"topic": "news", "message": "é".repeat(513)}).to_string();
+    let (status, reply) = raw_http(&base, "POST", "/cloud/v2/universes/1:publishMessage", &[("x-api-key", opencloud_emulator::DEV_API_KEY), ("content-type", "application/json")], &body);
+    assert_eq!(status, 400, "{reply}");
+    let v: Value = serde_json::from_str(&reply).unwrap();
+    assert_eq!(v["code"], "INVALID_ARGUMENT");
+    assert!(v["message"].as_str().unwrap().contains("message"), "{v}");
+    let body = json!({"topic": "", "message": "hi"}).to_string();
+    let (status, _) = raw_http(&base, "POST", "/cloud/v2/universes/1:publishMessage", &[("x-api-key", opencloud_emulator::DEV_API_KEY), ("content-type", "application/json")], &body);
+    assert_eq!(status, 400);
+    assert!(published_messages(&base, "news").is_empty());
+});
+
+scenario!(a_timed_ban_expires_on_the_emulator_clock_and_is_logged, |env| {
+    let c = env.client(|b| b);
+    let bans = c.user_restrictions();
+    env.app().clock.freeze();
+    // Never banned: an inactive restriction.
+    let never = run!(bans.get(UserId(7))).unwrap();
+    assert!(!never.is_active());
+    assert_eq!(never.user_id(), Some(UserId(7)));
+    let start = env.app().clock.now();
+    let ban = RestrictionWrite::ban()
+        .duration(RestrictionDuration::from_secs(3600).unwrap())
+        .display_reason("Exploiting")
+        .private_reason("teleport hack");
+    let made = run!(bans.ban(UserId(7), ban)).unwrap();
+    let g = made.game_join_restriction.clone().unwrap();
+    assert!(g.active);
+    assert_eq!(g.start_time, Some(start), "start time is the emulator's clock when applied");
+    assert_eq!(g.duration.map(|d| d.as_secs()), Some(3600));
+    assert_eq!(g.display_reason, "Exploiting");
+    let got = run!(bans.get(UserId(7))).unwrap();
+    assert!(got.is_active());
+    assert_eq!(got.path, "universes/1/user-restrictions/7");
+    run!(bans.ban(UserId(8), RestrictionWrite::ban())).unwrap();
+    run!(bans.ban(UserId(9), RestrictionWrite::ban())).unwrap();
+    let listed: Vec<Option<UserId>> = collect!(bans.list(|l| l.max_page_size(2))).unwrap().iter().map(|r| r.user_id()).collect();
+    assert_eq!(listed, [Some(UserId(7)), Some(UserId(8)), Some(UserId(9))]);
+    // One second before the end it is still in force; at the end it is not.
+    env.app().clock.advance(std::time::Duration::from_secs(3599));
+    assert!(run!(bans.get(UserId(7))).unwrap().is_active());
+    env.app().clock.advance(std::time::Duration::from_secs(1));
+    assert!(!run!(bans.get(UserId(7))).unwrap().is_active(), "expired");
+    assert!(run!(bans.get(UserId(8))).unwrap().is_active(), "a permanent ban stays");
+    // Unban.
+    let lifted = run!(bans.unban(UserId(8))).unwrap();
+    assert!(!lifted.is_active());
+    assert!(!run!(bans.get(UserId(8))).unwrap().is_active());
+    // Logs, newest first, across pages, and by user.
+    let logs = collect!(bans.logs(|l| l.max_page_size(3))).unwrap();
+    let order: Vec<(u64, bool)> = logs.iter().map(|l| (l.user.unwrap().0, l.active)).collect();
+    assert_eq!(order, [(8, false), (9, true), (8, true), (7, true)]);
+    assert_eq!(logs[3].display_reason, "Exploiting");
+    assert_eq!(logs[3].duration.map(|d| d.as_secs()), Some(3600));
+    let for_8 = collect!(bans.logs(|l| l.user(UserId(8)))).unwrap();
+    assert_eq!(for_8.iter().map(|l| l.active).collect::<Vec<_>>(), [false, true]);
+});
+
+scenario!(a_repeated_update_with_the_same_idempotency_key_applies_once, |env| {
+    let c = env.client(|b| b);
+    env.app().clock.freeze();
+    let address = UserRestrictionAddress::new(UniverseId::from(1), UserId(42));
+    let key = IdempotencyKey::new("6f1b9e2c-0d1e-4a7b-8c9d-0e1f2a3b4c5d", env.app().clock.now()).unwrap();
+    let op = UpdateUserRestriction::new(address, RestrictionWrite::ban(), key);
+    let first = run!(c.send(&op)).unwrap();
+    env.app().clock.advance(std::time::Duration::from_secs(60));
+    let again = run!(c.send(&op)).unwrap();
+    assert_eq!(first, again, "the stored answer, with the first start time");
+    assert_eq!(collect!(c.user_restrictions().logs(|l| l)).unwrap().len(), 1, "one log entry");
+});
+
+scenario!(place_level_bans_and_the_inherited_universe_ban, |env| {
+    let c = env.client(|b| b);
+    let place = c.place(555).user_restrictions();
+    run!(place.ban(UserId(3), RestrictionWrite::ban().display_reason("place only"))).unwrap();
+    let got = run!(place.get(UserId(3))).unwrap();
+    assert!(got.is_active());
+    assert_eq!(got.place(), Some("555"));
+    assert!(!got.game_join_restriction.unwrap().inherited);
+    assert!(!run!(c.user_restrictions().get(UserId(3))).unwrap().is_active(), "a place ban stays in its place");
+    assert!(!run!(c.place(556).user_restrictions().get(UserId(3))).unwrap().is_active());
+    // A universe-level ban reads in every place as inherited.
+    run!(c.user_restrictions().ban(UserId(4), RestrictionWrite::ban())).unwrap();
+    let inherited = run!(c.place(556).user_restrictions().get(UserId(4))).unwrap();
+    assert!(inherited.is_active());
+    assert_eq!(inherited.path, "universes/1/places/556/user-restrictions/4");
+    assert!(inherited.game_join_restriction.unwrap().inherited);
+    // Listings are per level; logs of a place handle are of its place.
+    let in_place: Vec<Option<UserId>> = collect!(place.list(|l| l)).unwrap().iter().map(|r| r.user_id()).collect();
+    assert_eq!(in_place, [Some(UserId(3))]);
+    let logs = collect!(place.logs(|l| l)).unwrap();
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0].place.as_ref().map(|p| p.as_str()), Some("555"));
+    assert_eq!(collect!(c.user_restrictions().logs(|l| l)).unwrap().len(), 2, "the universe's log has every change");
+});
+
+scenario!(a_key_without_the_restriction_or_messaging_scope_gets_403, |env| {
+    let _ = env;
+    let limited = opencloud_emulator::KeyConfig {
+        key: "read-only-bans".into(),
+        name: None,
+        scopes: vec!["universe.user-restriction:read".into()],
+        universes: None,
+        data_stores: None,
+        expires: None,
+    };
+    let env = run!(Env::new(opencloud_emulator::EmulatorConfig {
+        keys: vec![limited],
+        ..opencloud_emulator::EmulatorConfig::unthrottled()
+    }));
+    let c = env.client(|b| b.api_key("read-only-bans"));
+    assert!(!run!(c.user_restrictions().get(UserId(1))).unwrap().is_active(), "reading is allowed");
+    let e = run!(c.user_restrictions().ban(UserId(1), RestrictionWrite::ban())).unwrap_err();
+    assert_eq!(e.status().unwrap().as_u16(), 403, "{e}");
+    let e = run!(c.messaging().publish("news", "hi")).unwrap_err();
+    assert_eq!(e.status().unwrap().as_u16(), 403, "{e}");
+    assert!(collect!(c.user_restrictions().logs(|l| l)).unwrap().is_empty(), "nothing was applied");
+});

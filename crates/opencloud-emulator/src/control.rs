@@ -486,3 +486,69 @@ mod tests {
         assert!(!glob("/a*b*c", "/aXc"));
     }
 }
+
+/// The query of the messages endpoints: `topic` (required) and `universe` (optional).
+#[derive(Debug, Deserialize)]
+pub(crate) struct MessagesQuery {
+    topic: Option<String>,
+    universe: Option<String>,
+}
+
+/// `GET /_emulator/messages?topic=T[&universe=U]`: what was published on a topic, in order.
+pub(crate) async fn messages_get(
+    State(app): State<Arc<App>>,
+    axum::extract::Query(q): axum::extract::Query<MessagesQuery>,
+) -> Response {
+    let Some(topic) = q.topic else {
+        return bad("the topic query parameter is required".to_string());
+    };
+    Json(json!({ "messages": app.published(q.universe.as_deref(), &topic) })).into_response()
+}
+
+/// `GET /_emulator/messages/stream?topic=T[&universe=U]`: a server-sent-events stream with one
+/// `message` event (data: the message as JSON) per later publish on the topic. It opens with a
+/// `: subscribed` comment; a subscriber too slow to keep up gets a `lagged` event with the
+/// number of messages it missed.
+pub(crate) async fn messages_stream(
+    State(app): State<Arc<App>>,
+    axum::extract::Query(q): axum::extract::Query<MessagesQuery>,
+) -> Response {
+    use tokio::sync::broadcast::error::RecvError;
+    let Some(topic) = q.topic else {
+        return bad("the topic query parameter is required".to_string());
+    };
+    let rx = lock(&app.messages).subscribe();
+    let first = futures_util::stream::once(async {
+        Ok::<_, std::convert::Infallible>(axum::body::Bytes::from_static(b": subscribed\n\n"))
+    });
+    let events = futures_util::stream::unfold(
+        (rx, topic, q.universe),
+        |(mut rx, topic, universe)| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(m) => {
+                        if m.topic != topic || universe.as_ref().is_some_and(|u| *u != m.universe) {
+                            continue;
+                        }
+                        let data = serde_json::to_string(&m).unwrap_or_default();
+                        let chunk = format!("event: message\ndata: {data}\n\n");
+                        return Some((Ok(axum::body::Bytes::from(chunk)), (rx, topic, universe)));
+                    }
+                    Err(RecvError::Lagged(n)) => {
+                        let chunk = format!("event: lagged\ndata: {n}\n\n");
+                        return Some((Ok(axum::body::Bytes::from(chunk)), (rx, topic, universe)));
+                    }
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        },
+    );
+    use futures_util::StreamExt;
+    let body = axum::body::Body::from_stream(first.chain(events));
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "text/event-stream")
+        .header("cache-control", "no-cache")
+        .body(body)
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}

@@ -120,6 +120,7 @@ pub struct App {
     pub(crate) throttle: Mutex<control::Throttle>,
     pub(crate) faults: Mutex<Vec<Fault>>,
     pub(crate) log: Mutex<control::RequestLog>,
+    pub(crate) messages: Mutex<api::Messages>,
     pub(crate) next_purge: Mutex<Timestamp>,
     pub(crate) strict: bool,
     pub(crate) journal_mode: String,
@@ -154,6 +155,7 @@ impl App {
             }),
             faults: Mutex::new(Vec::new()),
             log: Mutex::new(control::RequestLog::default()),
+            messages: Mutex::new(api::Messages::default()),
             next_purge: Mutex::new(Timestamp::UNIX_EPOCH),
             strict: config.strict,
             journal_mode,
@@ -170,9 +172,11 @@ impl App {
         &self.journal_mode
     }
 
-    /// Deletes every data store, entry, fault, log line and throttle count.
+    /// Deletes every data store, entry, restriction, published message, fault, log line and
+    /// throttle count.
     pub fn reset(&self) -> Result<(), EmulatorError> {
         lock(&self.store).reset()?;
+        lock(&self.messages).clear();
         lock(&self.faults).clear();
         lock(&self.log).clear();
         let mut t = lock(&self.throttle);
@@ -213,6 +217,12 @@ impl App {
             faults.remove(i);
         }
         Some(f)
+    }
+
+    /// The messages published on a topic, oldest first; of every universe when `universe` is
+    /// `None`.
+    pub fn published(&self, universe: Option<&str>, topic: &str) -> Vec<api::Published> {
+        lock(&self.messages).on_topic(universe, topic)
     }
 
     fn record(&self, entry: LoggedRequest) {
@@ -256,6 +266,8 @@ pub fn router(app: Arc<App>) -> Router {
                 .delete(control::faults_delete),
         )
         .route("/_emulator/requests", get(control::requests_get))
+        .route("/_emulator/messages", get(control::messages_get))
+        .route("/_emulator/messages/stream", get(control::messages_stream))
         .route(
             "/_emulator/throttle",
             get(control::throttle_get).post(control::throttle_post),

@@ -5,7 +5,8 @@
 //! * [`reply`]: the answer type and the error body of each API family.
 //! * [`identity`]: where an operation's data store, scope and key come from (path or query),
 //!   for the handlers and for the key's data store restriction alike.
-//! * One module per API family: [`v2_data_stores`], [`v2_entries`], [`v2_ordered`].
+//! * One module per API family: [`v2_data_stores`], [`v2_entries`], [`v2_ordered`],
+//!   [`messaging`] (with the in-memory record of published messages), [`user_restrictions`].
 //!
 //! Paths are matched with the core's route table (`opencloud_core::wire::match_route`), so the
 //! clients and the emulator read one description of the API, and resource paths are rendered
@@ -13,8 +14,10 @@
 //! checked with the core's own validators.
 
 pub mod identity;
+pub mod messaging;
 pub mod pipeline;
 pub mod reply;
+pub mod user_restrictions;
 pub mod v2_data_stores;
 pub mod v2_entries;
 pub mod v2_ordered;
@@ -27,6 +30,7 @@ use opencloud_core::wire::decode_component;
 use opencloud_core::{Route, RouteId};
 use serde_json::{Map, Value, json};
 
+pub use messaging::{Messages, Published};
 pub use pipeline::ApiRequest;
 pub use reply::{ApiError, Body, ErrorFamily, Reply};
 
@@ -74,9 +78,13 @@ impl Ctx<'_> {
         self.route.path_params.contains(&name)
     }
 
-    /// The universe id.
+    /// The universe id (`universeId` on the legacy messaging path).
     pub fn universe(&self) -> &str {
-        self.param("universe_id")
+        if self.has_param("universe_id") {
+            self.param("universe_id")
+        } else {
+            self.param("universeId")
+        }
     }
 
     /// The body as a JSON object.
@@ -215,9 +223,14 @@ pub fn parse_query(raw: &str) -> Result<BTreeMap<String, String>, ApiError> {
 }
 
 /// Runs the handler of a route. New API families add their arms here.
-pub fn dispatch(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
+pub fn dispatch(store: &mut dyn Storage, messages: &mut Messages, c: &Ctx<'_>) -> ApiResult {
     use RouteId::*;
     match c.route.id {
+        PublishUniverseMessage | PublishTopicMessageV1 => messaging::publish(messages, c, c.now),
+        ListUserRestrictions | ListPlaceUserRestrictions => user_restrictions::list(store, c),
+        GetUserRestriction | GetPlaceUserRestriction => user_restrictions::get(store, c),
+        UpdateUserRestriction | UpdatePlaceUserRestriction => user_restrictions::update(store, c),
+        ListUserRestrictionLogs => user_restrictions::list_logs(store, c),
         ListDataStores => v2_data_stores::list(store, c),
         DeleteDataStore => v2_data_stores::delete(store, c),
         UndeleteDataStore => v2_data_stores::undelete(store, c),

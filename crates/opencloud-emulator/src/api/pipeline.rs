@@ -152,7 +152,7 @@ impl App {
                     // An injected panic while the storage lock is held (see `Fault::panic`).
                     panic!("injected panic in the handler of {:?}", route.id);
                 }
-                let reply = dispatch(&mut **store, &ctx);
+                let reply = dispatch(&mut **store, &mut lock(&self.messages), &ctx);
                 drop(store);
                 let reply = reply?;
                 if matches!(
@@ -179,7 +179,7 @@ impl App {
         let universe = route
             .path_params
             .iter()
-            .position(|p| *p == "universe_id")
+            .position(|p| *p == "universe_id" || *p == "universeId")
             .and_then(|i| segments.get(i))
             .and_then(|s| decode_component(s))
             .unwrap_or_default();

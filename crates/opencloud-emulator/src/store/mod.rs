@@ -13,6 +13,7 @@
 mod data_stores;
 mod entries;
 mod ordered;
+mod restrictions;
 pub mod sql;
 
 use std::path::Path;
@@ -24,8 +25,9 @@ use serde_json::Value;
 /// The schema version this build writes; `PRAGMA user_version` holds it.
 ///
 /// 1: the first schema. 2: a partial index over live entries and a descending ordered index
-/// (through the generated `neg_value` column), so every listing seeks.
-pub const SCHEMA_VERSION: i64 = 2;
+/// (through the generated `neg_value` column), so every listing seeks. 3: user restrictions,
+/// their change log and the idempotency keys of their updates.
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -245,8 +247,72 @@ pub trait OrderedStorage {
     fn ordered_list(&mut self, q: &OrderedListing<'_>) -> Result<Vec<(String, i64)>>;
 }
 
+/// A stored user restriction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestrictionRow {
+    /// The user id.
+    pub user: i64,
+    /// When it last changed.
+    pub update_time: Timestamp,
+    /// The restriction as last written (`active` as written: expiry is computed on read).
+    pub restriction: opencloud_core::GameJoinRestriction,
+}
+
+/// User restrictions per universe and place (`place` is empty for the universe level), their
+/// change log, and the results of updates by idempotency key.
+pub trait RestrictionStorage {
+    /// One user's restriction.
+    fn restriction(
+        &mut self,
+        universe: &str,
+        place: &str,
+        user: i64,
+    ) -> Result<Option<RestrictionRow>>;
+    /// Restrictions by user id, after the cursor.
+    fn list_restrictions(
+        &mut self,
+        universe: &str,
+        place: &str,
+        after_user: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<RestrictionRow>>;
+    /// The answer stored for an update with this idempotency key.
+    fn idempotent_result(
+        &mut self,
+        universe: &str,
+        place: &str,
+        user: i64,
+        key: &str,
+    ) -> Result<Option<Value>>;
+    /// Writes a restriction, appends its log entry and records the answer under the key, in
+    /// one transaction.
+    #[allow(clippy::too_many_arguments)]
+    fn apply_restriction(
+        &mut self,
+        universe: &str,
+        place: &str,
+        user: i64,
+        now: Timestamp,
+        restriction: &opencloud_core::GameJoinRestriction,
+        log: &opencloud_core::UserRestrictionLog,
+        key: Option<(&str, &Value)>,
+    ) -> Result<()>;
+    /// Log entries newest first (by sequence), before the cursor, filtered by user and place
+    /// (`Some("")`: universe-level changes only).
+    fn list_restriction_logs(
+        &mut self,
+        universe: &str,
+        user: Option<i64>,
+        place: Option<&str>,
+        before_seq: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, opencloud_core::UserRestrictionLog)>>;
+}
+
 /// Everything the server stores.
-pub trait Storage: DataStoreStorage + EntryStorage + OrderedStorage + Send {
+pub trait Storage:
+    DataStoreStorage + EntryStorage + OrderedStorage + RestrictionStorage + Send
+{
     /// Deletes everything.
     fn reset(&mut self) -> Result<()>;
     /// Removes entries deleted before `entries_deleted_before` and data stores expired by `now`.
@@ -300,6 +366,26 @@ ALTER TABLE ordered_entries ADD COLUMN neg_value INTEGER GENERATED ALWAYS AS (-v
 CREATE INDEX ordered_by_value_desc ON ordered_entries (universe, data_store, scope, neg_value, id);
 ";
 
+/// From version 2 to 3: user restrictions (`place` is empty at the universe level), their
+/// change log (`seq` grows per universe) and the answers of updates by idempotency key.
+const MIGRATE_2_TO_3: &str = "
+CREATE TABLE user_restrictions (
+    universe TEXT NOT NULL, place TEXT NOT NULL, user INTEGER NOT NULL,
+    update_time INTEGER NOT NULL, restriction TEXT NOT NULL,
+    PRIMARY KEY (universe, place, user)
+);
+CREATE TABLE restriction_logs (
+    universe TEXT NOT NULL, seq INTEGER NOT NULL, place TEXT NOT NULL, user INTEGER NOT NULL,
+    log TEXT NOT NULL,
+    PRIMARY KEY (universe, seq)
+);
+CREATE TABLE restriction_keys (
+    universe TEXT NOT NULL, place TEXT NOT NULL, user INTEGER NOT NULL, key TEXT NOT NULL,
+    result TEXT NOT NULL,
+    PRIMARY KEY (universe, place, user, key)
+);
+";
+
 pub(crate) fn us(t: Timestamp) -> i64 {
     t.as_microsecond()
 }
@@ -343,8 +429,13 @@ impl SqliteStorage {
             0 => {
                 tx.execute_batch(SCHEMA_V1)?;
                 tx.execute_batch(MIGRATE_1_TO_2)?;
+                tx.execute_batch(MIGRATE_2_TO_3)?;
             }
-            1 => tx.execute_batch(MIGRATE_1_TO_2)?,
+            1 => {
+                tx.execute_batch(MIGRATE_1_TO_2)?;
+                tx.execute_batch(MIGRATE_2_TO_3)?;
+            }
+            2 => tx.execute_batch(MIGRATE_2_TO_3)?,
             SCHEMA_VERSION => {}
             found => return Err(StoreError::Schema { found }),
         }
@@ -364,7 +455,7 @@ impl SqliteStorage {
 impl Storage for SqliteStorage {
     fn reset(&mut self) -> Result<()> {
         self.conn.execute_batch(
-            "BEGIN; DELETE FROM data_stores; DELETE FROM entries; DELETE FROM revisions; DELETE FROM snapshots; DELETE FROM ordered_entries; COMMIT;",
+            "BEGIN; DELETE FROM data_stores; DELETE FROM entries; DELETE FROM revisions; DELETE FROM snapshots; DELETE FROM ordered_entries; DELETE FROM user_restrictions; DELETE FROM restriction_logs; DELETE FROM restriction_keys; COMMIT;",
         )?;
         Ok(())
     }
@@ -622,6 +713,57 @@ mod tests {
             SqliteStorage::open(&dir),
             Err(StoreError::Schema { found: 99 })
         ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_version_2_database_gains_the_restriction_tables() {
+        let dir = std::env::temp_dir().join(format!("oc-emu-migrate3-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        {
+            let conn = Connection::open(dir.join("emulator.sqlite")).unwrap();
+            conn.execute_batch(SCHEMA_V1).unwrap();
+            conn.execute_batch(MIGRATE_1_TO_2).unwrap();
+            conn.execute(
+                "INSERT INTO ordered_entries (universe, data_store, scope, id, value) VALUES ('1', 'o', 'global', 'a', 7)",
+                [],
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 2).unwrap();
+        }
+        let mut s = SqliteStorage::open(&dir).unwrap();
+        let v: i64 = s
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        let key = EntryRef {
+            universe: "1".into(),
+            data_store: "o".into(),
+            scope: "global".into(),
+            key: "a".into(),
+        };
+        assert_eq!(s.ordered_get(&key).unwrap(), Some(7), "old data kept");
+        let mut g = opencloud_core::GameJoinRestriction::default();
+        g.active = true;
+        let log = opencloud_core::UserRestrictionLog::default();
+        let t = Timestamp::from_second(1_700_000_000).unwrap();
+        s.apply_restriction("1", "", 5, t, &g, &log, None).unwrap();
+        assert!(
+            s.restriction("1", "", 5)
+                .unwrap()
+                .unwrap()
+                .restriction
+                .active
+        );
+        assert_eq!(
+            s.list_restriction_logs("1", Some(5), None, None, 10)
+                .unwrap()
+                .len(),
+            1
+        );
+        drop(s);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
