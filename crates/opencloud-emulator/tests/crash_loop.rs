@@ -165,8 +165,8 @@ fn no_acknowledged_write_is_lost_or_doubled_across_kill_restart_cycles() {
     ));
     let mut acked_keys: BTreeMap<String, Value> = BTreeMap::new();
     let mut sent_keys: BTreeMap<String, Value> = BTreeMap::new();
-    let mut acked_incs = vec![0usize; WRITERS];
-    let mut sent_incs = vec![0usize; WRITERS];
+    let mut acked_incs = [0usize; WRITERS];
+    let mut sent_incs = [0usize; WRITERS];
     let a = agent();
 
     for cycle in 0..CYCLES {
