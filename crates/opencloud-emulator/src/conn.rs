@@ -54,7 +54,10 @@ impl axum::serve::Listener for TimedListener {
                     return (TimedStream::new(s, self.header_read, self.idle), a);
                 }
                 // Out of file descriptors and the like: wait a little rather than spin.
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed; retrying in 50 ms");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
             }
         }
     }
