@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use opencloud_core::RouteId;
-use opencloud_core::names_experience::{TopicName, check_message};
+use opencloud_core::TopicName;
+use opencloud_core::limits::check_message;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::broadcast;

@@ -6,9 +6,10 @@
 //! of that user read as that ban with `inherited: true`.
 
 use jiff::Timestamp;
+use opencloud_core::PlaceId;
 use opencloud_core::RestrictionLogFilter;
-use opencloud_core::names_experience::PlaceId;
-use opencloud_core::ops::user_restrictions::{RestrictionWrite, UPDATE_MASK};
+use opencloud_core::RestrictionWrite;
+use opencloud_core::wire::UPDATE_MASK;
 use opencloud_core::{GameJoinRestriction, RestrictionType, UserRestrictionLog};
 use serde_json::{Value, json};
 
