@@ -671,3 +671,67 @@ fn the_api_key_can_come_from_a_file_or_the_environment() {
     assert_eq!(out.status.code(), Some(3));
     let _ = std::fs::remove_file(&file);
 }
+
+#[test]
+fn messaging_and_bans_commands() {
+    let env = Env::new();
+    env.run(&["messaging", "publish", "news", "restart at noon"]);
+    let msg = env.file("msg.txt", "from a file");
+    env.run(&[
+        "messaging",
+        "publish",
+        "news",
+        "--file",
+        msg.to_str().unwrap(),
+    ]);
+    let seen = env.http("GET", "/_emulator/messages?topic=news", "");
+    assert!(
+        seen.contains("restart at noon") && seen.contains("from a file"),
+        "{seen}"
+    );
+    // A message over the limit is refused before anything is sent.
+    let big = "x".repeat(2000);
+    let out = env
+        .cmd()
+        .args(["messaging", "publish", "news", &big])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("message"));
+    let log = env.http("GET", "/_emulator/requests", "");
+    assert!(!log.contains(&big[..100]), "nothing was sent");
+
+    let banned = json_lines(&env.run(&[
+        "bans",
+        "ban",
+        "42",
+        "--duration",
+        "7d",
+        "--reason",
+        "Exploiting",
+        "--yes",
+        "-o",
+        "json",
+    ]));
+    let g = &banned[0]["gameJoinRestriction"];
+    assert_eq!(g["active"], true);
+    assert_eq!(g["duration"], "604800s");
+    assert_eq!(g["displayReason"], "Exploiting");
+    let got = json_lines(&env.run(&["bans", "get", "42", "-o", "json"]));
+    assert_eq!(got[0]["gameJoinRestriction"]["active"], true);
+    env.run(&["bans", "ban", "7", "--place", "99", "--yes"]);
+    let place = env.run(&["bans", "list", "--place", "99"]);
+    assert!(place.lines().any(|l| l.starts_with("7 ")), "{place}");
+    env.run(&["bans", "unban", "42"]);
+    let got = json_lines(&env.run(&["bans", "get", "42", "-o", "json"]));
+    assert_eq!(got[0]["gameJoinRestriction"]["active"], false);
+    let logs = json_lines(&env.run(&["bans", "logs", "--user", "42", "-o", "json"]));
+    assert_eq!(logs.len(), 2, "{logs:?}");
+    let out = env
+        .cmd()
+        .args(["bans", "ban", "1", "--duration", "7x", "--yes"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--duration"));
+}
