@@ -387,7 +387,11 @@ fn export_covers_every_scope_ends_with_a_trailer_and_a_cut_file_is_refused() {
     assert_eq!(json_lines(&eu).len(), 50);
 
     // Cut in the middle of a line, as an interrupted copy would leave it.
-    let cut = env.file("cut.jsonl", &body[..body.len() * 6 / 10]);
+    // (Cut just before the end of the line that crosses 60%, so the cut never falls on a line
+    // boundary, whatever the lines' lengths.)
+    let mid = body.len() * 6 / 10;
+    let eol = mid + body[mid..].find('\n').unwrap();
+    let cut = env.file("cut.jsonl", &body[..eol - 1]);
     // Whole lines, but the trailer lost.
     let whole: String = body.lines().take(200).map(|l| format!("{l}\n")).collect();
     let short = env.file("short.jsonl", &whole);
