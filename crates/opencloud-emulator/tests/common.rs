@@ -80,7 +80,10 @@ impl Http {
             }
             None => Vec::new(),
         };
-        let req = b.body(body).unwrap();
+        self.run(b.body(body).unwrap())
+    }
+
+    fn run(&self, req: http::Request<Vec<u8>>) -> Reply {
         let mut resp = self.agent.run(req).expect("the emulator answers");
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
@@ -97,6 +100,21 @@ impl Http {
             text,
             headers,
         }
+    }
+
+    /// A request with exactly these headers (besides the key) and body bytes.
+    pub fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut b =
+            http::Request::builder()
+                .method(method)
+                .uri(format!("{}{}", self.em.base_url(), path));
+        if let Some(k) = &self.key {
+            b = b.header("x-api-key", k);
+        }
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        self.run(b.body(body.to_vec()).unwrap())
     }
 
     pub fn get(&self, path: &str) -> Reply {
@@ -145,6 +163,38 @@ pub fn assert_error(r: &Reply, status: u16, code: &str) {
         "message: {}",
         r.text
     );
+}
+
+/// Asserts a status and the legacy v1 standard error body with its `datastoreErrorCode`.
+#[track_caller]
+pub fn assert_v1_error(r: &Reply, status: u16, error: &str, datastore_code: &str) {
+    assert_eq!(r.status, status, "body: {}", r.text);
+    assert_eq!(r.body["error"], error, "body: {}", r.text);
+    assert!(
+        r.body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "message: {}",
+        r.text
+    );
+    assert_eq!(
+        r.body["errorDetails"][0]["errorDetailType"], "DatastoreErrorInfo",
+        "body: {}",
+        r.text
+    );
+    assert_eq!(
+        r.body["errorDetails"][0]["datastoreErrorCode"], datastore_code,
+        "body: {}",
+        r.text
+    );
+}
+
+impl Reply {
+    /// A header as text ("" when absent).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
 }
 
 pub const E: &str = "/cloud/v2/universes/1/data-stores/Inv/entries";

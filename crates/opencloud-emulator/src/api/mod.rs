@@ -6,6 +6,7 @@
 //! * [`identity`]: where an operation's data store, scope and key come from (path or query),
 //!   for the handlers and for the key's data store restriction alike.
 //! * One module per API family: [`v2_data_stores`], [`v2_entries`], [`v2_ordered`],
+//!   [`v1_standard`] and [`v1_ordered`] (the legacy APIs, over the same storage as v2),
 //!   [`messaging`] (with the in-memory record of published messages), [`user_restrictions`].
 //!
 //! Paths are matched with the core's route table (`opencloud_core::wire::match_route`), so the
@@ -18,12 +19,15 @@ pub mod messaging;
 pub mod pipeline;
 pub mod reply;
 pub mod user_restrictions;
+pub mod v1_ordered;
+pub mod v1_standard;
 pub mod v2_data_stores;
 pub mod v2_entries;
 pub mod v2_ordered;
 
 use std::collections::BTreeMap;
 
+use axum::http::HeaderMap;
 use base64::Engine;
 use jiff::Timestamp;
 use opencloud_core::wire::decode_component;
@@ -35,6 +39,9 @@ pub use pipeline::ApiRequest;
 pub use reply::{ApiError, Body, ErrorFamily, Reply};
 
 use crate::store::Storage;
+
+/// The query parameters that carry a page token, one per API family.
+const TOKEN_PARAMS: [&str; 3] = ["pageToken", "page_token", "cursor"];
 
 /// How long deleted entries and data stores are kept.
 pub const RETENTION: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
@@ -53,6 +60,8 @@ pub struct Ctx<'a> {
     pub query: BTreeMap<String, String>,
     /// The raw body.
     pub body: &'a [u8],
+    /// The request headers (the legacy v1 API carries metadata in them).
+    pub headers: &'a HeaderMap,
     /// The emulated time of arrival.
     pub now: Timestamp,
     /// The raw path (page tokens are bound to it).
@@ -127,15 +136,34 @@ impl Ctx<'_> {
 
     /// `maxPageSize`: 0 or absent is the default of 10, above `max` is clamped.
     pub fn page_size(&self, max: usize) -> Result<usize, ApiError> {
-        match self.query.get("maxPageSize") {
-            None => Ok(10),
-            Some(v) => match v.parse::<i64>() {
-                Ok(n) if n < 0 => Err(ApiError::invalid("maxPageSize must not be negative.")),
-                Ok(0) => Ok(10),
+        self.page_size_of("maxPageSize", 10, max)
+    }
+
+    /// A page size parameter: 0 or absent is `default`, above `max` is clamped, negative or not
+    /// a number is a 400 (with the v1 `InvalidLimit` detail).
+    pub fn page_size_of(&self, name: &str, default: usize, max: usize) -> Result<usize, ApiError> {
+        match self.query.get(name) {
+            None => Ok(default),
+            Some(v) => match v.trim().parse::<i64>() {
+                Ok(n) if n < 0 => Err(ApiError::invalid(format!("{name} must not be negative."))
+                    .v1_detail("InvalidLimit")),
+                Ok(0) => Ok(default),
                 Ok(n) => Ok(usize::try_from(n).unwrap_or(usize::MAX).min(max)),
-                Err(_) => Err(ApiError::invalid(format!("Invalid maxPageSize {v:?}."))),
+                Err(_) => {
+                    Err(ApiError::invalid(format!("Invalid {name} {v:?}."))
+                        .v1_detail("InvalidLimit"))
+                }
             },
         }
+    }
+
+    /// The query parameter that carries the page token on this route: `pageToken` (v2),
+    /// `page_token` (ordered v1) or `cursor` (standard v1).
+    fn token_param(&self) -> &'static str {
+        TOKEN_PARAMS
+            .into_iter()
+            .find(|p| self.route.query.contains(p))
+            .unwrap_or("pageToken")
     }
 
     /// The fingerprint of the path and every query parameter but the token, which a token is
@@ -145,7 +173,11 @@ impl Ctx<'_> {
         let mut h = md5::Md5::new();
         h.update(self.path.as_bytes());
         for (k, v) in &self.query {
-            if k != "pageToken" && self.route.query.contains(&k.as_str()) {
+            // Standard v1 cursors are not bound to the page size (`limit`): its pages may be
+            // short anyway, and nothing documents the binding there.
+            let free = TOKEN_PARAMS.contains(&k.as_str())
+                || (k == "limit" && self.token_param() == "cursor");
+            if !free && self.route.query.contains(&k.as_str()) {
                 h.update(k.as_bytes());
                 h.update([0]);
                 h.update(v.as_bytes());
@@ -163,18 +195,20 @@ impl Ctx<'_> {
 
     /// The cursor of the request's page token, if it has one.
     pub fn read_token(&self) -> Result<Option<Value>, ApiError> {
-        let Some(tok) = self.query.get("pageToken").filter(|t| !t.is_empty()) else {
+        let param = self.token_param();
+        let Some(tok) = self.query.get(param).filter(|t| !t.is_empty()) else {
             return Ok(None);
         };
-        let bad = || ApiError::invalid("Invalid page token.");
+        let bad = || ApiError::invalid("Invalid cursor.").v1_detail("InvalidCursor");
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(tok)
             .map_err(|_| bad())?;
         let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
         if v.get("q").and_then(Value::as_str) != Some(self.query_fingerprint().as_str()) {
-            return Err(ApiError::invalid(
-                "Page token does not match the request: every parameter but pageToken must be the same as in the call that returned it.",
-            ));
+            return Err(ApiError::invalid(format!(
+                "Page token does not match the request: every parameter but {param} must be the same as in the call that returned it.",
+            ))
+            .v1_detail("InvalidCursor"));
         }
         Ok(v.get("c").cloned())
     }
@@ -184,7 +218,8 @@ impl Ctx<'_> {
     pub fn token_cursor<T: serde::de::DeserializeOwned>(&self) -> Result<Option<T>, ApiError> {
         self.read_token()?
             .map(|v| {
-                serde_json::from_value(v).map_err(|_| ApiError::invalid("Invalid page token."))
+                serde_json::from_value(v)
+                    .map_err(|_| ApiError::invalid("Invalid cursor.").v1_detail("InvalidCursor"))
             })
             .transpose()
     }
@@ -248,6 +283,20 @@ pub fn dispatch(store: &mut dyn Storage, messages: &mut Messages, c: &Ctx<'_>) -
         UpdateOrderedEntry => v2_ordered::update(store, c),
         DeleteOrderedEntry => v2_ordered::delete(store, c),
         IncrementOrderedEntry => v2_ordered::increment(store, c),
+        V1ListDataStores => v1_standard::list_data_stores(store, c),
+        V1ListEntries => v1_standard::list_entries(store, c),
+        V1GetEntry => v1_standard::get(store, c),
+        V1SetEntry => v1_standard::set(store, c),
+        V1DeleteEntry => v1_standard::delete(store, c),
+        V1IncrementEntry => v1_standard::increment(store, c),
+        V1ListEntryVersions => v1_standard::list_versions(store, c),
+        V1GetEntryVersion => v1_standard::get_version(store, c),
+        V1ListOrderedEntries => v1_ordered::list(store, c),
+        V1CreateOrderedEntry => v1_ordered::create(store, c),
+        V1GetOrderedEntry => v1_ordered::get(store, c),
+        V1UpdateOrderedEntry => v1_ordered::update(store, c),
+        V1DeleteOrderedEntry => v1_ordered::delete(store, c),
+        V1IncrementOrderedEntry => v1_ordered::increment(store, c),
         other => Err(ApiError::new(
             axum::http::StatusCode::NOT_IMPLEMENTED,
             "NOT_IMPLEMENTED",

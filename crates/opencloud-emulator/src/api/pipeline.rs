@@ -245,6 +245,7 @@ impl App {
             params,
             query,
             body: &req.body,
+            headers: &req.headers,
             now,
             path: &req.path,
             strict: self.strict,

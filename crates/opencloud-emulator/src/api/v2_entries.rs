@@ -275,16 +275,7 @@ pub fn delete(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     live_store(store, c, true)?;
     match store.latest(&e)? {
         Some(r) if !r.deleted => {
-            store.write(
-                &e,
-                NewRevision {
-                    deleted: true,
-                    value: Value::Null,
-                    users: Vec::new(),
-                    attributes: None,
-                },
-                c.now,
-            )?;
+            store.write(&e, NewRevision::tombstone(), c.now)?;
             Ok(Reply::json(&json!({})))
         }
         _ => Err(ApiError::not_found(format!("Entry {key} not found."))),
@@ -336,16 +327,7 @@ pub fn increment(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     let next = base
         .checked_add(amount)
         .ok_or_else(|| ApiError::invalid("The incremented value is out of range."))?;
-    let rev = store.write(
-        &e,
-        NewRevision {
-            deleted: false,
-            value: json!(next),
-            users,
-            attributes,
-        },
-        c.now,
-    )?;
+    let rev = store.write(&e, NewRevision::live(json!(next), users, attributes), c.now)?;
     Ok(Reply::json(&entry_json(&e, &rev)))
 }
 
@@ -368,6 +350,7 @@ pub fn list_revisions(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
         start: range.start,
         end: range.end,
         after_seq,
+        descending: false,
         limit: size + 1,
     })?;
     let (revs, more) = page(revs, size);

@@ -68,6 +68,28 @@ pub fn list(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
             )));
         }
     };
+    page_of(
+        store,
+        c,
+        size,
+        descending,
+        "orderedDataStoreEntries",
+        ordered_json,
+    )
+}
+
+/// One page of ordered entries in the request's scope, by value in the given order, within the
+/// request's `filter`, resuming at its page token: `{field: [...], "nextPageToken"?}`, each
+/// entry rendered by `render`. v2 and legacy v1 differ only in the page size parameter, the
+/// order parameter, the field name and the rendering.
+pub(crate) fn page_of(
+    store: &mut dyn Storage,
+    c: &Ctx<'_>,
+    size: usize,
+    descending: bool,
+    field: &str,
+    render: fn(&EntryRef, i64) -> Value,
+) -> ApiResult {
     let range = match c.query.get("filter") {
         None => OrderedRange::default(),
         Some(f) => OrderedRange::parse(f).map_err(ApiError::invalid)?,
@@ -88,7 +110,7 @@ pub fn list(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     let entries: Vec<Value> = rows
         .iter()
         .map(|(id, v)| {
-            ordered_json(
+            render(
                 &EntryRef {
                     key: id.clone(),
                     ..e.clone()
@@ -97,7 +119,7 @@ pub fn list(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
             )
         })
         .collect();
-    let mut out = json!({ "orderedDataStoreEntries": entries });
+    let mut out = json!({ field: entries });
     if more && let Some((id, v)) = rows.last() {
         out["nextPageToken"] = json!(c.make_token(json!([v, id])));
     }

@@ -126,6 +126,32 @@ pub struct NewRevision {
     pub attributes: Option<serde_json::Map<String, Value>>,
 }
 
+impl NewRevision {
+    /// A live revision holding a value.
+    pub fn live(
+        value: Value,
+        users: Vec<String>,
+        attributes: Option<serde_json::Map<String, Value>>,
+    ) -> Self {
+        Self {
+            deleted: false,
+            value,
+            users,
+            attributes,
+        }
+    }
+
+    /// A deletion tombstone: no value, users or attributes.
+    pub fn tombstone() -> Self {
+        Self {
+            deleted: true,
+            value: Value::Null,
+            users: Vec::new(),
+            attributes: None,
+        }
+    }
+}
+
 /// Where a listing of entries resumes: (scope, key).
 pub type EntryCursor = (String, String);
 
@@ -172,8 +198,10 @@ pub struct RevisionListing<'a> {
     pub start: Option<Timestamp>,
     /// Revisions made at or before this time.
     pub end: Option<Timestamp>,
-    /// Resume after this sequence number.
+    /// Resume after this sequence number (below it when descending).
     pub after_seq: Option<i64>,
+    /// Newest first (the legacy v1 `sortOrder=Descending`).
+    pub descending: bool,
     /// At most this many.
     pub limit: usize,
 }
@@ -612,24 +640,33 @@ mod tests {
             scope: "s".into(),
             key: "k".into(),
         };
-        for after_seq in [None, Some(3)] {
-            for (start, end) in [
-                (None, None),
-                (Some(Timestamp::UNIX_EPOCH), Some(Timestamp::MAX)),
-            ] {
-                let q = sql::list_revisions(&RevisionListing {
-                    entry: &e,
-                    start,
-                    end,
-                    after_seq,
-                    limit: 10,
-                });
-                let wanted = if after_seq.is_some() {
-                    "(universe=? AND data_store=? AND scope=? AND key=? AND seq>?)"
-                } else {
-                    "(universe=? AND data_store=? AND scope=? AND key=?)"
-                };
-                assert_seeks(c, &q, wanted);
+        for descending in [false, true] {
+            for after_seq in [None, Some(3)] {
+                for (start, end) in [
+                    (None, None),
+                    (Some(Timestamp::UNIX_EPOCH), Some(Timestamp::MAX)),
+                ] {
+                    let q = sql::list_revisions(&RevisionListing {
+                        entry: &e,
+                        start,
+                        end,
+                        after_seq,
+                        descending,
+                        limit: 10,
+                    });
+                    let wanted = match (after_seq.is_some(), descending) {
+                        (true, false) => {
+                            "(universe=? AND data_store=? AND scope=? AND key=? AND seq>?)"
+                        }
+                        (true, true) => {
+                            "(universe=? AND data_store=? AND scope=? AND key=? AND seq<?)"
+                        }
+                        (false, _) => "(universe=? AND data_store=? AND scope=? AND key=?)",
+                    };
+                    assert_seeks(c, &q, wanted);
+                    // Newest first reads the primary key backwards: no sort step.
+                    assert!(!plan(c, &q).contains("TEMP B-TREE"), "{}", plan(c, &q));
+                }
             }
         }
         let cursor = (5, "id".to_string());

@@ -161,7 +161,7 @@ pub fn list_entries(q: &EntryListing<'_>) -> Query {
     }
 }
 
-/// The revisions of one entry by sequence number.
+/// The revisions of one entry by sequence number, oldest or newest first.
 pub fn list_revisions(q: &RevisionListing<'_>) -> Query {
     let e = q.entry;
     let mut s = Query::new(&format!(
@@ -175,7 +175,8 @@ pub fn list_revisions(q: &RevisionListing<'_>) -> Query {
         (":k", text(&e.key)),
     ]);
     if let Some(seq) = q.after_seq {
-        s.and("seq > :after", [(":after", Arg::Int(seq))]);
+        let op = if q.descending { "<" } else { ">" };
+        s.and(&format!("seq {op} :after"), [(":after", Arg::Int(seq))]);
     }
     if let Some(t) = q.start {
         s.and("revision_time >= :start", [(":start", Arg::Int(us(t)))]);
@@ -183,7 +184,7 @@ pub fn list_revisions(q: &RevisionListing<'_>) -> Query {
     if let Some(t) = q.end {
         s.and("revision_time <= :end", [(":end", Arg::Int(us(t)))]);
     }
-    s.tail("seq", q.limit)
+    s.tail(if q.descending { "seq DESC" } else { "seq" }, q.limit)
 }
 
 /// Ordered entries by value (or by `neg_value` = -value, for highest first), ties by id
