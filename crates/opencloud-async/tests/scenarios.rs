@@ -61,9 +61,12 @@ macro_rules! collect {
 }
 macro_rules! scenario {
     ($name:ident, |$env:ident| $body:block) => {
+        scenario!($name, EmulatorConfig::unthrottled(), |$env| $body);
+    };
+    ($name:ident, $config:expr, |$env:ident| $body:block) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
-            let $env = Env::new(EmulatorConfig::unthrottled()).await;
+            let $env = Env::new($config).await;
             $body
         }
     };
@@ -71,6 +74,7 @@ macro_rules! scenario {
 
 include!("../../../tests/scenario_suite.rs");
 include!("../../../tests/fault_suite.rs");
+include!("../../../tests/v1_suite.rs");
 
 fn write_budget(requests: u64) -> RateLimits {
     RateLimits::unlimited().with(

@@ -60,9 +60,12 @@ macro_rules! collect {
 }
 macro_rules! scenario {
     ($name:ident, |$env:ident| $body:block) => {
+        scenario!($name, EmulatorConfig::unthrottled(), |$env| $body);
+    };
+    ($name:ident, $config:expr, |$env:ident| $body:block) => {
         #[test]
         fn $name() {
-            let $env = Env::new(EmulatorConfig::unthrottled());
+            let $env = Env::new($config);
             $body
         }
     };
@@ -70,6 +73,7 @@ macro_rules! scenario {
 
 include!("../../../tests/scenario_suite.rs");
 include!("../../../tests/fault_suite.rs");
+include!("../../../tests/v1_suite.rs");
 
 fn write_budget(requests: u64) -> RateLimits {
     RateLimits::unlimited().with(

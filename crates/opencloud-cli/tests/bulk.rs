@@ -206,6 +206,7 @@ fn migrate_never_transforms_twice_a_write_whose_outcome_is_unknown() {
         delay_ms: 0,
         drop_connection: false,
         panic: false,
+        corrupt_body: false,
         count: 1,
         when: FaultTiming::After,
     });
@@ -509,6 +510,7 @@ fn slow_writes(env: &Env) {
         delay_ms: 30,
         drop_connection: false,
         panic: false,
+        corrupt_body: false,
         count: u32::MAX,
         when: FaultTiming::Before,
     });
@@ -637,6 +639,7 @@ fn ctrl_c_stops_an_export_and_resume_continues_from_the_last_complete_page() {
         delay_ms: 20,
         drop_connection: false,
         panic: false,
+        corrupt_body: false,
         count: u32::MAX,
         when: FaultTiming::Before,
     });

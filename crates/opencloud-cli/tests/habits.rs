@@ -338,6 +338,7 @@ fn a_write_that_may_have_been_applied_has_its_own_exit_code() {
         delay_ms: 0,
         drop_connection: false,
         panic: false,
+        corrupt_body: false,
         count: 1,
         when: FaultTiming::After,
     });

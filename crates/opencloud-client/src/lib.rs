@@ -88,7 +88,11 @@ macro_rules! name_surface {
             ThrottleCategory, TopicName, TransportError, TransportErrorKind, UndeleteDataStore,
             UniverseId, UpdateEntry, UpdateOrderedEntry, UpdateUserRestriction, Updated, UserId,
             UserRestriction, UserRestrictionAddress, UserRestrictionLog, UserRestrictionLogPage,
-            UserRestrictionPage, http, jiff, serde_json,
+            UserRestrictionPage, V1CreateOrderedEntry, V1DataStorePage, V1DeleteEntry,
+            V1DeleteOrderedEntry, V1EntryKeyPage, V1EntryVersion, V1EntryVersionPage, V1GetEntry,
+            V1GetEntryVersion, V1GetOrderedEntry, V1IncrementEntry, V1IncrementOrderedEntry,
+            V1ListDataStores, V1ListEntries, V1ListEntryVersions, V1ListOrderedEntries,
+            V1OrderedEntryPage, V1SetEntry, V1UpdateOrderedEntry, http, jiff, serde_json,
         };
         pub use $crate::{ENV_API_KEY, ENV_BASE_URL, ENV_UNIVERSE_ID};
     };

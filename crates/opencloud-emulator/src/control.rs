@@ -55,6 +55,10 @@ pub struct Fault {
     /// that a failing handler answers 500 and leaves the emulator serving.
     #[serde(default)]
     pub panic: bool,
+    /// Change one byte of the answer's body and keep its headers (`content-length`,
+    /// `content-md5`): corruption in transit, to test that a client checks what it receives.
+    #[serde(default)]
+    pub corrupt_body: bool,
 }
 
 fn one() -> u32 {
@@ -73,6 +77,7 @@ impl Fault {
             count: 1,
             when: FaultTiming::Before,
             panic: false,
+            corrupt_body: false,
         }
     }
 

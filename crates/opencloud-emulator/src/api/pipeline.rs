@@ -93,19 +93,26 @@ impl App {
     async fn run(&self, req: &ApiRequest, log: &mut LoggedRequest) -> Reply {
         let family = ErrorFamily::of_path(&req.path);
         let mut panic_in_handler = false;
+        let mut corrupt = false;
         if let Some(f) = self.take_fault(&req.method, &req.path, FaultTiming::Before) {
             panic_in_handler = f.panic;
+            corrupt = f.corrupt_body;
             if let Some(r) = apply_fault(&f, family).await {
                 log.fault = true;
                 return r;
             }
         }
-        let reply = self.answer(req, log, panic_in_handler);
-        if let Some(f) = self.take_fault(&req.method, &req.path, FaultTiming::After)
-            && let Some(r) = apply_fault(&f, family).await
-        {
+        let mut reply = self.answer(req, log, panic_in_handler);
+        if let Some(f) = self.take_fault(&req.method, &req.path, FaultTiming::After) {
+            corrupt |= f.corrupt_body;
+            if let Some(r) = apply_fault(&f, family).await {
+                log.fault = true;
+                return r;
+            }
+        }
+        if corrupt {
             log.fault = true;
-            return r;
+            reply.corrupt_body();
         }
         reply
     }

@@ -247,6 +247,16 @@ impl Reply {
         }
     }
 
+    /// Flips the lowest bit of the body's first byte, leaving the headers as they are (an
+    /// injected corruption in transit; `7` becomes `6`).
+    pub fn corrupt_body(&mut self) {
+        if let Body::Bytes { bytes, .. } = &mut self.body
+            && let Some(b) = bytes.first_mut()
+        {
+            *b ^= 1;
+        }
+    }
+
     /// The body's length in bytes.
     pub fn body_len(&self) -> usize {
         match &self.body {

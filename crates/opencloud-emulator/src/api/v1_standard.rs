@@ -362,9 +362,18 @@ pub fn set(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
         ))
         .v1_detail("ContentTooBig"));
     }
-    if let Some(sum) = header_text(c, CONTENT_MD5, "ChecksumMismatch")? {
-        check_content_md5(sum, c.body)
-            .map_err(|m| ApiError::invalid(m).v1_detail("ChecksumMismatch"))?;
+    match header_text(c, CONTENT_MD5, "ChecksumMismatch")? {
+        Some(sum) => check_content_md5(sum, c.body)
+            .map_err(|m| ApiError::invalid(m).v1_detail("ChecksumMismatch"))?,
+        // The service takes a write without a checksum; strict mode asks for one, so a user
+        // can check that their client sends it.
+        None if c.strict => {
+            return Err(ApiError::invalid(
+                "content-md5 is required (strict mode): send the base64 MD5 of the body bytes.",
+            )
+            .v1_detail("ContentMd5Required"));
+        }
+        None => {}
     }
     let value: Value = serde_json::from_slice(c.body).map_err(|err| {
         ApiError::invalid(format!("The content is not JSON: {err}")).v1_detail("ContentNotJson")
