@@ -53,12 +53,12 @@ scenario!(v1_standard_entries_are_v2_entries, strict(), |env| {
     assert_eq!(got.revision_id, updated.revision_id);
     assert!(got.users.is_empty(), "an update without users clears them");
 
-    // Conditional writes: a second exclusive create and a stale version are conflicts.
+    // Conditional writes: a second exclusive create and a stale version fail their precondition.
     let again = run!(e.set_with(EntryWrite::new(json!(1)), |s| s.exclusive_create(true))).unwrap_err();
-    assert!(again.is_conflict(), "{again}");
+    assert!(again.is_precondition_failed(), "{again}");
     let stale = RevisionId::new(first.version.clone()).unwrap();
     let err = run!(e.set_with(EntryWrite::new(json!(1)), |s| s.match_version(stale))).unwrap_err();
-    assert!(err.is_conflict(), "{err}");
+    assert!(err.is_precondition_failed(), "{err}");
     let current = RevisionId::new(updated.revision_id.clone().unwrap()).unwrap();
     let third = run!(e.set_with(EntryWrite::new(json!({"gold": 7})), |s| s.match_version(current))).unwrap();
 

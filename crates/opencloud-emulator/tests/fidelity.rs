@@ -165,3 +165,64 @@ fn unknown_paths_answer_in_the_gateway_shape() {
         assert!(r.body.get("code").is_none(), "{}", r.text);
     }
 }
+
+/// What `rblx-open-cloud` 2.3 reads without checking: every reason and flag of a restriction and
+/// of a log entry, even when empty, and a `moderator` object on each log entry.
+#[test]
+fn restrictions_and_logs_show_empty_reasons_and_flags() {
+    let h = Http::unthrottled();
+    let r = h.patch(
+        "/cloud/v2/universes/1/user-restrictions/42",
+        json!({"gameJoinRestriction": {"active": false}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let g = &r.body["gameJoinRestriction"];
+    assert_eq!(
+        (
+            &g["displayReason"],
+            &g["privateReason"],
+            &g["excludeAltAccounts"],
+            &g["inherited"]
+        ),
+        (&json!(""), &json!(""), &json!(false), &json!(false)),
+        "{}",
+        r.text
+    );
+    let never = h.get("/cloud/v2/universes/1/user-restrictions/7");
+    assert_eq!(never.body["gameJoinRestriction"]["displayReason"], "");
+    let logs = h.get("/cloud/v2/universes/1/user-restrictions:listLogs?filter=");
+    let log = &logs.body["logs"][0];
+    assert_eq!(log["privateReason"], "", "{}", logs.text);
+    assert!(log["moderator"].is_object(), "{}", logs.text);
+    // Single quotes in the filter, as that client writes it.
+    let mine = h.get(
+        "/cloud/v2/universes/1/user-restrictions:listLogs?filter=user%20%3D%3D%20%27users%2F42%27",
+    );
+    assert_eq!(
+        mine.body["logs"].as_array().unwrap().len(),
+        1,
+        "{}",
+        mine.text
+    );
+}
+
+/// An existing entry's create answers exactly "Entry already exists.", the message one client
+/// compares to tell it from other 400s.
+#[test]
+fn creating_an_existing_entry_says_entry_already_exists() {
+    let h = Http::unthrottled();
+    for (coll, id) in [
+        (E, "k1"),
+        (O, "k2"),
+        (
+            "/ordered-data-stores/v1/universes/1/orderedDataStores/Scores/scopes/global/entries",
+            "k3",
+        ),
+    ] {
+        let path = format!("{coll}?id={id}");
+        assert_eq!(h.post(&path, json!({"value": 1})).status, 200);
+        let again = h.post(&path, json!({"value": 1}));
+        assert_error(&again, 400, "INVALID_ARGUMENT");
+        assert_eq!(again.body["message"], "Entry already exists.", "{coll}");
+    }
+}

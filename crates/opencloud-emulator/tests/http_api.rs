@@ -161,9 +161,10 @@ fn global_scope_has_one_canonical_path_and_wildcard_lists_every_scope() {
     assert_eq!(
         paths,
         [
-            "universes/1/data-stores/Inv/entries/g",
+            "universes/1/data-stores/Inv/scopes/global/entries/g",
             "universes/1/data-stores/Inv/scopes/s1/entries/x"
-        ]
+        ],
+        "a wildcard listing names every entry's scope, global included"
     );
     // The unscoped list is the global scope only.
     assert_eq!(

@@ -174,8 +174,11 @@ fn exclusive_create_and_match_version_are_conditional_writes() {
         "2",
         &[],
     );
-    assert_v1_error(&again, 409, "ABORTED", "Unknown");
+    assert_v1_error(&again, 412, "FAILED_PRECONDITION", "Unknown");
+    // The 412 carries what is there now, as clients read it.
     let v1 = first.body["version"].as_str().unwrap();
+    assert_eq!(again.header("roblox-entry-version"), v1);
+    assert_eq!(again.header("roblox-entry-userids"), "[]");
     let ok = set(
         &h,
         &format!("datastoreName=D&entryKey=k&matchVersion={v1}"),
@@ -189,7 +192,20 @@ fn exclusive_create_and_match_version_are_conditional_writes() {
         "4",
         &[],
     );
-    assert_v1_error(&stale, 409, "ABORTED", "Unknown");
+    assert_v1_error(&stale, 412, "FAILED_PRECONDITION", "Unknown");
+    assert_eq!(stale.header("roblox-entry-version"), ok.body["version"]);
+    let missing = set(
+        &h,
+        &format!("datastoreName=D&entryKey=none&matchVersion={v1}"),
+        "4",
+        &[],
+    );
+    assert_v1_error(&missing, 412, "FAILED_PRECONDITION", "Unknown");
+    assert_eq!(
+        missing.header("roblox-entry-version"),
+        "",
+        "no entry, no metadata"
+    );
     let both = set(
         &h,
         &format!("datastoreName=D&entryKey=k&matchVersion={v1}&exclusiveCreate=true"),

@@ -20,7 +20,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use futures_util::FutureExt;
 use jiff::Timestamp;
 use opencloud_core::ThrottleCategory;
@@ -137,7 +137,9 @@ impl App {
                         allow.join(", ")
                     ),
                 );
-                e.allow = Some(allow.join(", "));
+                if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+                    e = e.with_header("allow", v);
+                }
                 return e.reply(family);
             }
             Err(false) => {
@@ -284,7 +286,8 @@ impl App {
                     ),
                 );
                 // Float to integer casts saturate: no overflow for any wait.
-                e.retry_after = Some(wait.as_secs_f64().ceil().max(1.0) as u64);
+                let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+                e = e.with_header("retry-after", HeaderValue::from(secs));
                 Err(e)
             }
         }

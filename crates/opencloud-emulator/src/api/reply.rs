@@ -51,10 +51,9 @@ pub struct ApiError {
     pub gateway: bool,
     /// The v1 `datastoreErrorCode` (`EntryNotFound`...); a default by status when `None`.
     pub v1_detail: Option<&'static str>,
-    /// Seconds for `Retry-After`.
-    pub retry_after: Option<u64>,
-    /// Methods for the `Allow` header of a 405.
-    pub allow: Option<String>,
+    /// Headers of the answer: `Retry-After` of a 429, `Allow` of a 405, the current entry's
+    /// metadata on a legacy v1 412.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -66,8 +65,7 @@ impl ApiError {
             message: message.into(),
             gateway: false,
             v1_detail: None,
-            retry_after: None,
-            allow: None,
+            headers: Vec::new(),
         }
     }
     /// 400 `INVALID_ARGUMENT`.
@@ -97,6 +95,12 @@ impl ApiError {
             ..Self::new(status, "UNAUTHENTICATED", message)
         }
     }
+    /// With a header.
+    pub fn with_header(mut self, name: &'static str, value: HeaderValue) -> Self {
+        self.headers.push((HeaderName::from_static(name), value));
+        self
+    }
+
     /// With a v1 `datastoreErrorCode`.
     pub fn v1_detail(mut self, code: &'static str) -> Self {
         self.v1_detail = Some(code);
@@ -110,6 +114,7 @@ impl ApiError {
             403 => "PERMISSION_DENIED",
             404 => "NOT_FOUND",
             409 => "ABORTED",
+            412 => "FAILED_PRECONDITION",
             429 => "RESOURCE_EXHAUSTED",
             499 => "CANCELLED",
             501 => "NOT_IMPLEMENTED",
@@ -157,15 +162,7 @@ impl ApiError {
     /// The whole answer.
     pub fn reply(&self, family: ErrorFamily) -> Reply {
         let mut r = Reply::json_status(self.status, &self.body(family));
-        if let Some(s) = self.retry_after {
-            r.headers
-                .push((HeaderName::from_static("retry-after"), HeaderValue::from(s)));
-        }
-        if let Some(a) = &self.allow
-            && let Ok(v) = HeaderValue::from_str(a)
-        {
-            r.headers.push((HeaderName::from_static("allow"), v));
-        }
+        r.headers.extend(self.headers.iter().cloned());
         r
     }
 }
@@ -342,8 +339,8 @@ mod tests {
 
     #[test]
     fn replies_carry_status_headers_and_any_content_type() {
-        let mut e = ApiError::for_status(StatusCode::TOO_MANY_REQUESTS);
-        e.retry_after = Some(3);
+        let e = ApiError::for_status(StatusCode::TOO_MANY_REQUESTS)
+            .with_header("retry-after", HeaderValue::from(3u64));
         let r = e.reply(ErrorFamily::V2).into_response();
         assert_eq!(r.status(), 429);
         assert_eq!(r.headers()["retry-after"], "3");

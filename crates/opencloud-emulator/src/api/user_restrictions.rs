@@ -47,6 +47,27 @@ fn at(mut g: GameJoinRestriction, now: Timestamp) -> GameJoinRestriction {
     g
 }
 
+/// `v` as JSON with every field in `defaults` present: the service prints empty reasons and
+/// false flags (clients index them without checking), where the core's models leave them out.
+fn with_defaults<T: serde::Serialize>(v: &T, defaults: &[(&str, Value)]) -> Value {
+    let mut out = serde_json::to_value(v).unwrap_or(Value::Null);
+    if let Some(map) = out.as_object_mut() {
+        for (k, d) in defaults {
+            map.entry(*k).or_insert_with(|| d.clone());
+        }
+    }
+    out
+}
+
+/// The reasons and flags a restriction or a log entry always shows.
+fn restriction_defaults() -> [(&'static str, Value); 3] {
+    [
+        ("privateReason", json!("")),
+        ("displayReason", json!("")),
+        ("excludeAltAccounts", json!(false)),
+    ]
+}
+
 fn render(
     universe: &str,
     place: &str,
@@ -54,10 +75,12 @@ fn render(
     update_time: Option<Timestamp>,
     g: &GameJoinRestriction,
 ) -> Value {
+    let mut defaults = restriction_defaults().to_vec();
+    defaults.push(("inherited", json!(false)));
     let mut v = json!({
         "path": path(universe, place, user),
         "user": format!("users/{user}"),
-        "gameJoinRestriction": g,
+        "gameJoinRestriction": with_defaults(g, &defaults),
     });
     if let Some(t) = update_time {
         v["updateTime"] = json!(ts_json(t));
@@ -241,6 +264,12 @@ pub fn list_logs(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
         (true, Some((seq, _))) => c.make_token(json!(seq)),
         _ => String::new(),
     };
-    let logs: Vec<&UserRestrictionLog> = rows.iter().map(|(_, l)| l).collect();
+    let mut defaults = restriction_defaults().to_vec();
+    // Who made the change: the emulator cannot tell an API key's owner, so none is named.
+    defaults.push(("moderator", json!({})));
+    let logs: Vec<Value> = rows
+        .iter()
+        .map(|(_, l)| with_defaults(l, &defaults))
+        .collect();
     Ok(Reply::json(&json!({ "logs": logs, "nextPageToken": next })))
 }

@@ -103,7 +103,7 @@ pub fn create(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     let e = entry(c, id)?;
     let value = int64_field(&c.json()?, "value")?;
     if store.ordered_get(&e)?.is_some() {
-        return Err(ApiError::invalid(format!("Entry {id} already exists.")));
+        return Err(ApiError::invalid("Entry already exists."));
     }
     store.ordered_put(&e, value)?;
     Ok(Reply::json(&entry_json(&e, value)))

@@ -384,19 +384,28 @@ pub fn set(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     let attributes = attributes_header(c)?;
     require_store(store, c, &e.data_store, false)?;
     let current = store.latest(&e)?.filter(|r| !r.deleted);
-    if exclusive && current.is_some() {
-        return Err(ApiError::aborted(format!(
-            "Entry {} already exists (exclusiveCreate).",
-            e.key
-        )));
-    }
-    if let Some(v) = match_version
-        && current.as_ref().is_none_or(|r| &r.revision_id != v)
-    {
-        return Err(ApiError::aborted(format!(
-            "The current version of {} is not {v} (matchVersion).",
-            e.key
-        )));
+    let failed = if exclusive && current.is_some() {
+        Some(format!("Entry {} already exists (exclusiveCreate).", e.key))
+    } else {
+        match_version
+            .filter(|v| current.as_ref().is_none_or(|r| &r.revision_id != *v))
+            .map(|v| {
+                format!(
+                    "The current version of {} is not {v} (matchVersion).",
+                    e.key
+                )
+            })
+    };
+    if let Some(message) = failed {
+        // 412 with the current entry's metadata headers, which clients read to report what
+        // is there instead.
+        let mut err = ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "FAILED_PRECONDITION",
+            message,
+        );
+        err.headers = current.as_ref().map(metadata_headers).unwrap_or_default();
+        return Err(err);
     }
     let rev = store.write(&e, NewRevision::live(value, users, attributes), c.now)?;
     Ok(Reply::json(&version_json(&rev)))

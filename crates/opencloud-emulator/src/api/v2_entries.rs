@@ -156,9 +156,10 @@ pub fn list(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     live_store(store, c, false)?;
     let after: Option<(String, String)> = c.token_cursor()?;
     let ds = identity::data_store(c);
-    // Listed through a named scope's URL, paths keep that scope (`.../scopes/global/...`); the
-    // unscoped and the wildcard listings use the canonical form.
-    let explicit_scope = c.has_param("scope_id") && !all;
+    // Listed through a scope's URL, named or the `-` wildcard, paths name the scope, `global`
+    // included (`.../scopes/global/entries/k`): clients read an entry's scope from its path.
+    // The unscoped listing uses the canonical form.
+    let explicit_scope = c.has_param("scope_id");
     let rows = store.list_entries(&EntryListing {
         universe: c.universe(),
         data_store: ds,
@@ -197,7 +198,7 @@ pub fn create(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     let body = write_body(c)?;
     live_store(store, c, false)?;
     if store.latest(&e)?.is_some_and(|r| !r.deleted) {
-        return Err(ApiError::invalid(format!("Entry {key} already exists.")));
+        return Err(ApiError::invalid("Entry already exists."));
     }
     let rev = store.write(&e, body.into(), c.now)?;
     Ok(Reply::json(&entry_json(&e, &rev)))

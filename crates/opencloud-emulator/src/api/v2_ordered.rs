@@ -135,7 +135,7 @@ pub fn create(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     let e = identity::ordered_entry(c, id)?;
     let value = ordered_number(&c.json()?, "value")?;
     if store.ordered_get(&e)?.is_some() {
-        return Err(ApiError::invalid(format!("Entry {id} already exists.")));
+        return Err(ApiError::invalid("Entry already exists."));
     }
     store.ordered_put(&e, value)?;
     Ok(Reply::json(&ordered_json(&e, value)))
