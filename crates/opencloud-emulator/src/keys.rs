@@ -122,6 +122,11 @@ pub enum Denied {
     Forbidden(String),
 }
 
+/// Whether a key's scopes grant `scope` (`*` grants every scope).
+pub fn has_scope(granted: &[String], scope: &str) -> bool {
+    granted.iter().any(|s| s == "*" || s == scope)
+}
+
 /// The keys the emulator accepts.
 #[derive(Debug, Clone)]
 pub struct KeyStore {
@@ -145,15 +150,19 @@ impl KeyStore {
         self.keys.len() == 1 && self.keys[0].key == DEV_API_KEY
     }
 
-    /// Checks a request's key against the scopes a route needs.
+    /// Checks a request's key against the scopes a route needs (all of `scopes`, and at least
+    /// one of `any_of` when it is not empty), its universes and data stores. Returns every scope
+    /// the key has, for the checks that depend on the data (a legacy v1 write needs
+    /// `objects:create` or `objects:update` by whether the entry exists).
     pub fn check(
         &self,
         key: Option<&str>,
         scopes: &[&str],
+        any_of: &[&str],
         universe: &str,
         data_store: &AuthDataStore,
         now: Timestamp,
-    ) -> Result<(), Denied> {
+    ) -> Result<&[String], Denied> {
         let key = key.ok_or_else(|| {
             Denied::Unauthenticated("API key is missing; send it in the x-api-key header.".into())
         })?;
@@ -166,11 +175,17 @@ impl KeyStore {
             return Err(Denied::Unauthenticated("API key has expired".into()));
         }
         for scope in scopes {
-            if !k.scopes.iter().any(|s| s == "*" || s == scope) {
+            if !has_scope(&k.scopes, scope) {
                 return Err(Denied::Forbidden(format!(
                     "The API key lacks the scope {scope}."
                 )));
             }
+        }
+        if !any_of.is_empty() && !any_of.iter().any(|a| has_scope(&k.scopes, a)) {
+            return Err(Denied::Forbidden(format!(
+                "The API key lacks every one of the scopes {}.",
+                any_of.join(", ")
+            )));
         }
         if let Some(us) = &k.universes
             && !us.iter().any(|u| u == universe)
@@ -195,7 +210,7 @@ impl KeyStore {
                 }
             }
         }
-        Ok(())
+        Ok(&k.scopes)
     }
 }
 
@@ -217,19 +232,33 @@ mod tests {
         let read = ["universe-datastores.objects:read"];
         let a = AuthDataStore::Named("A".into());
         let b = AuthDataStore::Named("B".into());
-        assert_eq!(store.check(Some("r"), &read, "1", &a, now), Ok(()));
+        assert_eq!(
+            store.check(Some("r"), &read, &[], "1", &a, now),
+            Ok(&["universe-datastores.objects:read".to_string()][..])
+        );
+        // At least one of `any_of`.
+        assert!(
+            store
+                .check(Some("r"), &[], &[read[0], "x:y"], "1", &a, now)
+                .is_ok()
+        );
         assert!(matches!(
-            store.check(None, &read, "1", &a, now),
+            store.check(Some("r"), &[], &["x:y", "z:w"], "1", &a, now),
+            Err(Denied::Forbidden(_))
+        ));
+        assert!(matches!(
+            store.check(None, &read, &[], "1", &a, now),
             Err(Denied::Unauthenticated(_))
         ));
         assert!(matches!(
-            store.check(Some("x"), &read, "1", &a, now),
+            store.check(Some("x"), &read, &[], "1", &a, now),
             Err(Denied::Unauthenticated(_))
         ));
         assert!(matches!(
             store.check(
                 Some("r"),
                 &["universe-datastores.objects:update"],
+                &[],
                 "1",
                 &a,
                 now
@@ -237,25 +266,25 @@ mod tests {
             Err(Denied::Forbidden(_))
         ));
         assert!(matches!(
-            store.check(Some("r"), &read, "2", &a, now),
+            store.check(Some("r"), &read, &[], "2", &a, now),
             Err(Denied::Forbidden(_))
         ));
         assert!(matches!(
-            store.check(Some("r"), &read, "1", &b, now),
+            store.check(Some("r"), &read, &[], "1", &b, now),
             Err(Denied::Forbidden(_))
         ));
         let later: Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
         assert!(matches!(
-            store.check(Some("r"), &read, "1", &a, later),
+            store.check(Some("r"), &read, &[], "1", &a, later),
             Err(Denied::Unauthenticated(_))
         ));
         assert!(matches!(
-            store.check(Some("r"), &read, "1", &AuthDataStore::Unreadable, now),
+            store.check(Some("r"), &read, &[], "1", &AuthDataStore::Unreadable, now),
             Err(Denied::Forbidden(_))
         ));
         assert_eq!(
-            store.check(Some("r"), &read, "1", &AuthDataStore::NotNamed, now),
-            Ok(())
+            store.check(Some("r"), &read, &[], "1", &AuthDataStore::NotNamed, now),
+            Ok(&["universe-datastores.objects:read".to_string()][..])
         );
         assert!(KeyStore::new(vec![]).is_dev_only());
     }

@@ -32,6 +32,16 @@ fn sample(route: &opencloud_core::Route) -> (String, Option<serde_json::Value>) 
     if route.query.contains(&"id") {
         path.push_str("?id=new");
     }
+    // Legacy v1 standard: the data store and key are in the query.
+    if route.query.contains(&"datastoreName") {
+        path.push_str("?datastoreName=Inv");
+        if route.query.contains(&"entryKey") {
+            path.push_str("&entryKey=k");
+        }
+        if route.query.contains(&"versionId") {
+            path.push_str("&versionId=0000000000000000.0000000001.0000000000000000.01");
+        }
+    }
     let body = route.json_body.then(|| match route.id {
         opencloud_core::RouteId::IncrementEntry
         | opencloud_core::RouteId::IncrementScopedEntry
@@ -103,7 +113,12 @@ fn each_operation_without_its_scope_is_forbidden() {
 
     for route in ROUTES {
         let (path, body) = sample(route);
-        for scope in route.scopes {
+        // Their scopes depend on the data: see `v1_writes_need_the_scopes_their_data_needs`.
+        let conditional = matches!(
+            route.id,
+            opencloud_core::RouteId::V1SetEntry | opencloud_core::RouteId::V1IncrementEntry
+        );
+        for scope in route.scopes.iter().filter(|_| !conditional) {
             let r = h.with_key(Some(&format!("lacks-{scope}"))).call(
                 route.method.as_str(),
                 &path,
@@ -246,4 +261,81 @@ fn byte_budgets_throttle_large_writes() {
         "RESOURCE_EXHAUSTED",
     );
     assert_error(&h.get(&format!("{E}/c")), 404, "NOT_FOUND");
+}
+
+/// v1 set and increment need `objects:update` over an existing entry, `objects:create` for a
+/// new one, and `control:create` as well for a new data store, as documented.
+#[test]
+fn v1_writes_need_the_scopes_their_data_needs() {
+    let key = |name: &str, scopes: &[&str]| KeyConfig {
+        key: name.into(),
+        name: None,
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        universes: None,
+        data_stores: None,
+        expires: None,
+    };
+    const CREATE: &str = "universe-datastores.objects:create";
+    const UPDATE: &str = "universe-datastores.objects:update";
+    const CONTROL: &str = "universe-datastores.control:create";
+    let mut h = Http::start(EmulatorConfig {
+        keys: vec![
+            KeyConfig::full_access("admin"),
+            key("update-only", &[UPDATE]),
+            key("create-only", &[CREATE]),
+            key("create-and-control", &[CREATE, CONTROL]),
+            key("read-only", &["universe-datastores.objects:read"]),
+        ],
+        ..EmulatorConfig::unthrottled()
+    });
+    h.key = Some("admin".into());
+    h.post(&format!("{E}?id=k"), json!({"value": 1}));
+    let entry = "/datastores/v1/universes/1/standard-datastores/datastore/entries/entry";
+    let set = |key: &str, query: &str| {
+        h.with_key(Some(key))
+            .call("POST", &format!("{entry}?{query}"), Some(json!(2)))
+    };
+    let inc = |key: &str, query: &str| {
+        h.with_key(Some(key))
+            .call("POST", &format!("{entry}/increment?{query}"), None)
+    };
+    let existing = "datastoreName=Inv&entryKey=k";
+    let new_key = "datastoreName=Inv&entryKey=fresh";
+    let new_store = "datastoreName=Brand&entryKey=k";
+    for call in [&set as &dyn Fn(&str, &str) -> common::Reply, &inc] {
+        // Over an existing entry: update.
+        assert_eq!(call("update-only", existing).status, 200);
+        let r = call("create-only", existing);
+        assert_denied(&r);
+        assert!(r.text.contains(UPDATE), "{}", r.text);
+        assert_eq!(
+            r.body["errorDetails"][0]["datastoreErrorCode"],
+            "InsufficientScope"
+        );
+        // A new entry: create.
+        let r = call("update-only", new_key);
+        assert_denied(&r);
+        assert!(r.text.contains(CREATE), "{}", r.text);
+        // A new data store: create and control:create.
+        let r = call("create-only", new_store);
+        assert_denied(&r);
+        assert!(r.text.contains(CONTROL), "{}", r.text);
+        // Neither create nor update: refused before anything is read.
+        assert_denied(&call("read-only", existing));
+    }
+    assert_eq!(
+        set("create-only", "datastoreName=Inv&entryKey=fresh2").status,
+        200
+    );
+    assert_eq!(
+        set("create-and-control", "datastoreName=Brand&entryKey=k").status,
+        200
+    );
+    assert_eq!(
+        inc("create-and-control", "datastoreName=Brand2&entryKey=n").status,
+        200
+    );
+    // Nothing was written by the refused calls.
+    let g = h.get(&format!("{entry}?datastoreName=Inv&entryKey=fresh"));
+    assert_eq!(g.status, 404, "{}", g.text);
 }

@@ -62,6 +62,8 @@ pub struct Ctx<'a> {
     pub body: &'a [u8],
     /// The request headers (the legacy v1 API carries metadata in them).
     pub headers: &'a HeaderMap,
+    /// Every scope the request's key has (`*` for all).
+    pub granted: &'a [String],
     /// The emulated time of arrival.
     pub now: Timestamp,
     /// The raw path (page tokens are bound to it).
@@ -80,6 +82,11 @@ impl Ctx<'_> {
             .position(|p| *p == name)
             .and_then(|i| self.params.get(i))
             .map_or("", String::as_str)
+    }
+
+    /// Whether the request's key has `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        crate::keys::has_scope(self.granted, scope)
     }
 
     /// Whether the route has a path parameter.

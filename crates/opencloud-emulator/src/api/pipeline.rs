@@ -34,6 +34,21 @@ use crate::keys::Denied;
 use crate::store::Storage;
 use crate::{App, lock};
 
+/// The scopes a legacy v1 write may need; which ones depends on the data.
+const CONDITIONAL_WRITE_SCOPES: [&str; 2] = [
+    "universe-datastores.objects:create",
+    "universe-datastores.objects:update",
+];
+
+/// Whether the route's scopes are conditional (documented for v1 set and increment: "If the
+/// entry key being set exists", "doesn't exist", "If the Data Store ... doesn't exist").
+fn conditional_scopes(route: &Route) -> bool {
+    matches!(
+        route.id,
+        opencloud_core::RouteId::V1SetEntry | opencloud_core::RouteId::V1IncrementEntry
+    )
+}
+
 /// One API request, as it arrived.
 #[derive(Debug, Clone)]
 pub struct ApiRequest {
@@ -152,7 +167,7 @@ impl App {
         let now = self.clock.now();
         let result = self
             .authenticate(req, route, &m.segments, now)
-            .and_then(|()| self.validated(req, route, &m.segments, now, log))
+            .and_then(|granted| self.validated(req, route, &m.segments, now, granted, log))
             .and_then(|ctx| {
                 self.throttle(ctx.universe(), route.throttle, req.body.len(), now)?;
                 let mut store = lock(&self.store);
@@ -183,7 +198,7 @@ impl App {
         route: &'static Route,
         segments: &[&str],
         now: Timestamp,
-    ) -> Result<(), ApiError> {
+    ) -> Result<&[String], ApiError> {
         let key = req.headers.get("x-api-key").and_then(|v| v.to_str().ok());
         let universe = route
             .path_params
@@ -193,11 +208,19 @@ impl App {
             .and_then(|s| decode_component(s))
             .unwrap_or_default();
         let data_store = auth_data_store(route, segments, &req.query);
+        // A legacy v1 set or increment needs `objects:update` or `objects:create` by whether the
+        // entry exists (and `control:create` for a new data store): one of them here, the
+        // rest in the handler once it knows.
+        let (all, any_of): (&[&str], &[&str]) = if conditional_scopes(route) {
+            (&[], &CONDITIONAL_WRITE_SCOPES)
+        } else {
+            (route.scopes, &[])
+        };
         match self
             .keys
-            .check(key, route.scopes, &universe, &data_store, now)
+            .check(key, all, any_of, &universe, &data_store, now)
         {
-            Ok(()) => Ok(()),
+            Ok(granted) => Ok(granted),
             Err(Denied::Unauthenticated(msg)) => {
                 Err(ApiError::gateway(StatusCode::UNAUTHORIZED, msg))
             }
@@ -206,12 +229,14 @@ impl App {
     }
 
     /// The request line, decoded and checked.
+    #[allow(clippy::too_many_arguments)]
     fn validated<'r>(
         &self,
         req: &'r ApiRequest,
         route: &'static Route,
         segments: &[&str],
         now: Timestamp,
+        granted: &'r [String],
         log: &mut LoggedRequest,
     ) -> Result<Ctx<'r>, ApiError> {
         let mut params = Vec::with_capacity(segments.len());
@@ -255,6 +280,7 @@ impl App {
             query,
             body: &req.body,
             headers: &req.headers,
+            granted,
             now,
             path: &req.path,
             strict: self.strict,

@@ -140,6 +140,32 @@ fn require_store(
     }
 }
 
+/// The scopes a v1 write needs once the data is known: `objects:update` over an entry,
+/// `objects:create` for a new one, and `control:create` too for a new data store.
+fn check_write_scopes(
+    store: &mut dyn Storage,
+    c: &Ctx<'_>,
+    e: &EntryRef,
+    entry_exists: bool,
+) -> Result<(), ApiError> {
+    let mut needed = vec![if entry_exists {
+        "universe-datastores.objects:update"
+    } else {
+        "universe-datastores.objects:create"
+    }];
+    if store.data_store(c.universe(), &e.data_store)?.is_none() {
+        needed.push("universe-datastores.control:create");
+    }
+    match needed.into_iter().find(|s| !c.has_scope(s)) {
+        None => Ok(()),
+        Some(missing) => Err(ApiError::forbidden(format!(
+            "The API key lacks the scope {missing}, which this write of {} needs.",
+            e.key
+        ))
+        .v1_detail("InsufficientScope")),
+    }
+}
+
 fn entry_not_found(e: &EntryRef) -> ApiError {
     ApiError::not_found(format!("Entry {} not found.", e.key)).v1_detail("EntryNotFound")
 }
@@ -384,6 +410,7 @@ pub fn set(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     let attributes = attributes_header(c)?;
     require_store(store, c, &e.data_store, false)?;
     let current = store.latest(&e)?.filter(|r| !r.deleted);
+    check_write_scopes(store, c, &e, current.is_some())?;
     let failed = if exclusive && current.is_some() {
         Some(format!("Entry {} already exists (exclusiveCreate).", e.key))
     } else {
@@ -446,7 +473,9 @@ pub fn increment(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     let users = users_header(c)?;
     let attributes = attributes_header(c)?;
     require_store(store, c, &e.data_store, false)?;
-    let base = match store.latest(&e)? {
+    let latest = store.latest(&e)?;
+    check_write_scopes(store, c, &e, latest.as_ref().is_some_and(|r| !r.deleted))?;
+    let base = match latest {
         Some(r) if !r.deleted => integer_of(&r.value).ok_or_else(|| {
             ApiError::invalid(format!("The existing value of {} is not a number.", e.key))
                 .v1_detail("ExistingValueNotNumeric")
