@@ -226,3 +226,26 @@ fn creating_an_existing_entry_says_entry_already_exists() {
         assert_eq!(again.body["message"], "Entry already exists.", "{coll}");
     }
 }
+
+/// An ordered delete answers `{}`, v1 (whether or not the entry existed) and v2.
+#[test]
+fn ordered_deletes_answer_an_empty_object() {
+    let h = Http::unthrottled();
+    let v1 = "/ordered-data-stores/v1/universes/1/orderedDataStores/Scores/scopes/global/entries";
+    for coll in [O, v1] {
+        assert_eq!(
+            h.post(&format!("{coll}?id=k"), json!({"value": 1})).status,
+            200
+        );
+        let d = h.delete(&format!("{coll}/k"));
+        assert_eq!(
+            (d.status, d.body.clone()),
+            (200, json!({})),
+            "{coll}: {}",
+            d.text
+        );
+        assert_eq!(d.headers["content-type"], "application/json");
+    }
+    let again = h.delete(&format!("{v1}/k"));
+    assert_eq!((again.status, again.body), (200, json!({})));
+}

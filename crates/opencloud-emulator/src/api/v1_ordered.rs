@@ -136,11 +136,12 @@ pub fn update(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     Ok(Reply::json(&entry_json(&e, value)))
 }
 
-/// `DELETE .../entries/{id}`: deleted at once; 200 "whether it was deleted or didn't exist".
+/// `DELETE .../entries/{id}`: deleted at once; 200 `{}` "whether it was deleted or didn't
+/// exist".
 pub fn delete(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     let e = entry(c, c.param("entry_id"))?;
     store.ordered_delete(&e)?;
-    Ok(Reply::empty())
+    Ok(Reply::json(&json!({})))
 }
 
 /// `POST .../entries/{id}:increment`: a missing entry starts at 0; the result saturates at the

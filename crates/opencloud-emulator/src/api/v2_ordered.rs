@@ -166,7 +166,7 @@ pub fn update(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
 pub fn delete(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     let e = identity::ordered_entry(c, c.param("entry_id"))?;
     if store.ordered_delete(&e)? {
-        Ok(Reply::empty())
+        Ok(Reply::json(&json!({})))
     } else {
         Err(ApiError::not_found(format!("Entry {} not found.", e.key)))
     }
