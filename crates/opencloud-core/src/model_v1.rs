@@ -90,6 +90,7 @@ pub(crate) fn entry_path(
 /// One version of a legacy v1 entry, as Set Entry and List Entry Versions return it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct V1EntryVersion {
     /// The version id (`08D9E6A3F2188CFF.0000000001.08D9E6A3F2188CFF.01`); pass it to
     /// [`V1GetEntryVersion`](crate::V1GetEntryVersion) or as a `matchVersion`.
@@ -111,6 +112,7 @@ pub struct V1EntryVersion {
 /// One page of legacy v1 data stores. Each is a [`DataStore`] with `path`, `id` (the name) and
 /// `create_time`; v1 says nothing of state, so `state` is [`State::StateUnspecified`].
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct V1DataStorePage {
     /// The data stores.
     pub data_stores: Vec<DataStore>,
@@ -164,6 +166,7 @@ impl WireDataStorePage {
 /// [`DataStoreEntry::scope_or_global`]). v1 lists entries marked deleted until they are purged,
 /// and does not say which, so `state` is [`State::StateUnspecified`].
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct V1EntryKeyPage {
     /// The keys.
     pub keys: Vec<DataStoreEntry>,
@@ -231,6 +234,7 @@ impl WireKeyPage {
 /// One page of a legacy v1 entry's versions.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct V1EntryVersionPage {
     /// The versions, in the requested order.
     #[serde(deserialize_with = "null_as_default")]
@@ -267,6 +271,7 @@ impl From<WireOrderedEntry> for OrderedEntry {
 
 /// One page of legacy v1 ordered entries, each an [`OrderedEntry`].
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct V1OrderedEntryPage {
     /// The entries, in the requested order.
     pub entries: Vec<OrderedEntry>,

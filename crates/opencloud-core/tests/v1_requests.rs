@@ -611,14 +611,16 @@ fn the_pager_sends_v1_cursors_under_their_own_names_and_freezes_the_query() {
     let op = V1ListEntries::new(UniverseId::from(1), DataStoreName::new("d").unwrap())
         .prefix("p")
         .limit(2);
-    let page = |keys: &[&str], next: Option<&str>| V1EntryKeyPage {
-        keys: keys
+    let page = |keys: &[&str], next: Option<&str>| {
+        let mut p = V1EntryKeyPage::default();
+        p.keys = keys
             .iter()
             .map(|k| {
                 serde_json::from_value::<DataStoreEntry>(serde_json::json!({"id": k})).unwrap()
             })
-            .collect(),
-        next_page_cursor: next.map(String::from),
+            .collect();
+        p.next_page_cursor = next.map(String::from);
+        p
     };
     // An empty page that carries a cursor is not the end.
     let (sent, pager) = drive(
@@ -643,9 +645,10 @@ fn the_pager_sends_v1_cursors_under_their_own_names_and_freezes_the_query() {
     }
 
     let ordered = V1ListOrderedEntries::new(store()).order(Order::Descending);
-    let page = |next: Option<&str>| V1OrderedEntryPage {
-        entries: Vec::new(),
-        next_page_token: next.map(String::from),
+    let page = |next: Option<&str>| {
+        let mut p = V1OrderedEntryPage::default();
+        p.next_page_token = next.map(String::from);
+        p
     };
     let (sent, _) = drive(ordered, vec![page(Some("t1")), page(None)]);
     assert_eq!(query_of(&sent[1], "page_token").as_deref(), Some("t1"));
@@ -656,9 +659,10 @@ fn the_pager_sends_v1_cursors_under_their_own_names_and_freezes_the_query() {
     let (sent, _) = drive(
         V1ListEntryVersions::new(addr()).order(Order::Descending),
         vec![
-            V1EntryVersionPage {
-                versions: Vec::new(),
-                next_page_cursor: Some("v2".into()),
+            {
+                let mut p = V1EntryVersionPage::default();
+                p.next_page_cursor = Some("v2".into());
+                p
             },
             V1EntryVersionPage::default(),
         ],
@@ -668,18 +672,14 @@ fn the_pager_sends_v1_cursors_under_their_own_names_and_freezes_the_query() {
         query_of(&sent[1], "sortOrder").as_deref(),
         Some("Descending")
     );
+    let repeated = || {
+        let mut p = V1DataStorePage::default();
+        p.next_page_cursor = Some("x".into());
+        p
+    };
     let (sent, pager) = drive(
         V1ListDataStores::new(UniverseId::from(1)),
-        vec![
-            V1DataStorePage {
-                data_stores: Vec::new(),
-                next_page_cursor: Some("x".into()),
-            },
-            V1DataStorePage {
-                data_stores: Vec::new(),
-                next_page_cursor: Some("x".into()),
-            },
-        ],
+        vec![repeated(), repeated()],
     );
     assert_eq!(sent.len(), 2);
     assert_eq!(pager.end(), Some(PagerEnd::RepeatedToken));
