@@ -371,6 +371,31 @@ impl ServiceError {
         RetryAfter::from_headers(&self.headers)
     }
 
+    /// The per-field messages of a problem-details body (`{"errors": {"assetId": ["The value
+    /// 'a' is not valid."]}}`), as (field, message) pairs in the body's order; empty for other
+    /// shapes.
+    pub fn field_errors(&self) -> Vec<(String, String)> {
+        if self.shape != ErrorShape::ProblemDetails {
+            return Vec::new();
+        }
+        let Some(Value::Object(fields)) = self.details.first() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (field, messages) in fields {
+            match messages {
+                Value::Array(list) => out.extend(
+                    list.iter()
+                        .filter_map(Value::as_str)
+                        .map(|m| (field.clone(), m.to_string())),
+                ),
+                Value::String(m) => out.push((field.clone(), m.clone())),
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// The body as (lossy) text, for messages.
     pub fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -400,6 +425,12 @@ impl fmt::Display for ServiceError {
         }
         if let Some(dc) = &self.datastore_error_code {
             write!(f, " ({dc})")?;
+        }
+        let fields = self.field_errors();
+        if !fields.is_empty() {
+            let list: Vec<String> = fields.iter().map(|(k, m)| format!("{k}: {m}")).collect();
+            let title = self.message.as_deref().unwrap_or("validation failed");
+            return write!(f, ": {title} ({})", list.join("; "));
         }
         match &self.message {
             Some(m) => write!(f, ": {m}"),

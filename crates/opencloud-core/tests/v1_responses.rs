@@ -473,6 +473,20 @@ fn every_v1_error_shape_keeps_its_code_message_and_status() {
         Some("One or more validation errors occurred.")
     );
     assert_eq!(s.details[0]["universeId"][0], "The value 'a' is not valid.");
+    // Every field's message is kept, and shown.
+    assert_eq!(
+        s.field_errors(),
+        [(
+            "universeId".to_string(),
+            "The value 'a' is not valid.".to_string()
+        )]
+    );
+    assert!(
+        err.to_string().contains(
+            "One or more validation errors occurred. (universeId: The value 'a' is not valid.)"
+        ),
+        "{err}"
+    );
     // The gateway's 401.
     let err = V1GetEntry::new(addr())
         .parse(resp(
