@@ -452,3 +452,35 @@ scenario!(a_key_without_the_restriction_or_messaging_scope_gets_403, |env| {
     assert_eq!(e.status().unwrap().as_u16(), 403, "{e}");
     assert!(collect!(c.user_restrictions().logs(|l| l)).unwrap().is_empty(), "nothing was applied");
 });
+
+fn write_budget(requests: u64) -> RateLimits {
+    RateLimits::unlimited().with(ThrottleCategory::Write, CategoryLimit { requests, bytes: u64::MAX })
+}
+
+const BULK_T0: &str = "2024-01-01T00:00:00Z";
+
+scenario!(
+    throttled_bulk_writes_finish_with_zero_failures,
+    EmulatorConfig { throttle: true, limits: write_budget(100), frozen_at: Some(BULK_T0.parse().unwrap()), ..EmulatorConfig::default() },
+    |env| {
+        // With the client's limiter on the same budget, no request is throttled at all.
+        let t0: jiff::Timestamp = BULK_T0.parse().unwrap();
+        let c = env.client(|b| b.rate_limits(write_budget(100)));
+        assert_eq!(run!(bulk_set(&c.data_store("Bulk"), 2000, 16)), 0);
+        let log = env.app().requests();
+        assert_eq!(log.iter().filter(|r| r.status == 429).count(), 0, "the limiter kept under the budget");
+        assert_eq!(log.iter().filter(|r| r.status == 200).count(), 2000);
+        let minutes = (env.app().clock.now().as_second() - t0.as_second()) as f64 / 60.0;
+        assert!(
+            (19.0..=30.0).contains(&minutes),
+            "2000 writes at 100/min need at least 19 virtual minutes and should not take 30, took {minutes}"
+        );
+        // Without a limiter the service's 429s and Retry-After are honoured: still zero failures.
+        env.app().reset().unwrap();
+        let patient = RetryPolicy { max_attempts: 10_000, max_elapsed: None, ..RetryPolicy::default() };
+        let c = env.client(|b| b.retry_policy(patient));
+        let store = c.data_store("Bulk2");
+        assert_eq!(run!(bulk_set(&store, 2000, 16)), 0);
+        assert_eq!(collect!(store.entries(|l| l.max_page_size(256))).unwrap().len(), 2000);
+    }
+);

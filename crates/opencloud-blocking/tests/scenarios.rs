@@ -75,16 +75,6 @@ include!("../../../tests/scenario_suite.rs");
 include!("../../../tests/fault_suite.rs");
 include!("../../../tests/v1_suite.rs");
 
-fn write_budget(requests: u64) -> RateLimits {
-    RateLimits::unlimited().with(
-        ThrottleCategory::Write,
-        CategoryLimit {
-            requests,
-            bytes: u64::MAX,
-        },
-    )
-}
-
 /// Runs `n` writes on `threads` threads; returns the failures.
 fn bulk_set(store: &DataStoreHandle, n: usize, threads: usize) -> usize {
     let failures = std::sync::atomic::AtomicUsize::new(0);
@@ -105,42 +95,6 @@ fn bulk_set(store: &DataStoreHandle, n: usize, threads: usize) -> usize {
         }
     });
     failures.into_inner()
-}
-
-#[test]
-fn throttled_bulk_writes_finish_with_zero_failures() {
-    let t0: jiff::Timestamp = "2024-01-01T00:00:00Z".parse().unwrap();
-    let env = Env::new(EmulatorConfig {
-        throttle: true,
-        limits: write_budget(100),
-        frozen_at: Some(t0),
-        ..EmulatorConfig::default()
-    });
-    let c = env.client(|b| b.rate_limits(write_budget(100)));
-    assert_eq!(bulk_set(&c.data_store("Bulk"), 2000, 8), 0);
-    let log = env.app().requests();
-    assert_eq!(
-        log.iter().filter(|r| r.status == 429).count(),
-        0,
-        "the limiter kept under the budget"
-    );
-    assert_eq!(log.iter().filter(|r| r.status == 200).count(), 2000);
-    let minutes = (env.app().clock.now().as_second() - t0.as_second()) as f64 / 60.0;
-    assert!(
-        (19.0..=30.0).contains(&minutes),
-        "2000 writes at 100/min need at least 19 virtual minutes and should not take 30, took {minutes}"
-    );
-
-    env.app().reset().unwrap();
-    let patient = RetryPolicy {
-        max_attempts: 10_000,
-        max_elapsed: None,
-        ..RetryPolicy::default()
-    };
-    let c = env.client(|b| b.retry_policy(patient));
-    let store = c.data_store("Bulk2");
-    assert_eq!(bulk_set(&store, 2000, 8), 0);
-    assert_eq!(store.entries(|l| l.max_page_size(256)).count(), 2000);
 }
 
 #[test]

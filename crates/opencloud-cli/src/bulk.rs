@@ -1167,15 +1167,25 @@ struct Pending {
     etag: Option<String>,
     users: Vec<UserId>,
     attributes: Option<Map<String, Value>>,
+    /// The revision read, without its value: what a guarded write is settled against when its
+    /// answer is lost.
+    revision: DataStoreEntry,
 }
 
 impl Pending {
     fn of(e: &DataStoreEntry) -> Self {
+        let mut revision = DataStoreEntry::default();
+        revision.path = e.path.clone();
+        revision.id = e.id.clone();
+        revision.revision_id = e.revision_id.clone();
+        revision.revision_create_time = e.revision_create_time;
+        revision.etag = e.etag.clone();
         Pending {
             scope: e.scope_or_global().to_string(),
             etag: e.etag.clone(),
             users: e.users.clone(),
             attributes: e.attributes.clone(),
+            revision,
         }
     }
 }
@@ -1331,7 +1341,7 @@ impl MigrateTarget<'_> {
             }
             let outcome = if self.in_place {
                 self.record(&scope, &key, Outcome::Writing, base.etag.as_deref());
-                calls::guarded_write(self.ctx, &op)
+                calls::guarded_write(self.ctx, &op, &base.revision)
             } else {
                 calls::overwrite(self.ctx, a, write)
             };

@@ -8,8 +8,8 @@ use opencloud_blocking::http::{Request, Response};
 use opencloud_blocking::{
     CategoryLimit, Client, CreateEntry, DataStoreEntry, DataStoreName, EntryAddress, EntryWrite,
     Error, GetEntry, HttpClient, ListDataStores, Listing, Operation, Page, PagedOperation,
-    RateLimits, RetryAfter, RetryPolicy, ThrottleCategory, TransportError, UniverseId, UpdateEntry,
-    UreqClient,
+    RateLimits, RetryAfter, RetryPolicy, Settle, Settled, ThrottleCategory, TransportError,
+    UniverseId, UpdateEntry, UreqClient,
 };
 
 use crate::ctx::{CliError, Ctx};
@@ -211,32 +211,60 @@ fn maybe_sent(e: &Error) -> bool {
     }
 }
 
-/// THE guarded write of `migrate`: an update carrying the etag that was read.
+/// How many times a guarded write is sent again after the revision history showed that an
+/// attempt whose answer was lost did not land.
+const RESENDS_AFTER_NOT_LANDED: u32 = 3;
+
+/// THE guarded write of `migrate`: an update carrying the etag of `base`, the revision that
+/// was read and transformed.
 ///
 /// The client retries an update after a 5xx or a lost connection. If such an attempt had in
 /// fact landed, the retry finds a new etag and answers 409: that is not someone else's write,
-/// and transforming again would apply the transform twice. So a conflict after an attempt that
-/// may have been applied, or a final 5xx / lost connection, is `Unknown`, never `Conflict`.
-/// (To be wired to the core's "did my write land?" resolution: revision history after the
-/// base revision.)
-pub fn guarded_write(ctx: &Ctx, op: &UpdateEntry) -> WriteOutcome {
-    AMBIGUOUS.set(false);
-    let result = ctx.client.send(op);
-    let ambiguous = AMBIGUOUS.get();
-    match result {
-        Ok(_) => WriteOutcome::Written,
-        Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(409 | 404)) => {
-            if ambiguous {
-                WriteOutcome::Unknown(format!(
-                    "an earlier attempt failed after it was sent, and the entry has changed since ({e}): the write may have been applied"
-                ))
-            } else {
-                WriteOutcome::Conflict
+/// and transforming again would apply the transform twice. So when an attempt may have been
+/// applied, the outcome is settled from the entry's revision history (the core's `Settle`, the
+/// rule `update_with` follows): the revision after `base` is ours (written), another writer's
+/// (a conflict: read again and transform what is there), or there is none (send it again). Only
+/// when the history cannot answer is the outcome `Unknown`.
+pub fn guarded_write(ctx: &Ctx, op: &UpdateEntry, base: &DataStoreEntry) -> WriteOutcome {
+    for _ in 0..=RESENDS_AFTER_NOT_LANDED {
+        AMBIGUOUS.set(false);
+        let result = ctx.client.send(op);
+        let ambiguous = AMBIGUOUS.get();
+        let lost = match result {
+            Ok(_) => return WriteOutcome::Written,
+            Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(409 | 404)) => {
+                if !ambiguous {
+                    return WriteOutcome::Conflict;
+                }
+                e
+            }
+            Err(e) if maybe_sent(&e) => e,
+            Err(e) => return WriteOutcome::Failed(e.to_string()),
+        };
+        let settle = Settle::new(
+            ctx.client.context().clone(),
+            op.address.clone(),
+            Some(base.clone()),
+            op.write.clone(),
+        );
+        match ctx.client.run(settle) {
+            Ok(Settled::Landed(_)) => return WriteOutcome::Written,
+            Ok(Settled::Superseded) => return WriteOutcome::Conflict,
+            Ok(Settled::NotLanded) => continue,
+            Ok(other) => {
+                return WriteOutcome::Unknown(format!("{lost} (the history said {other:?})"));
+            }
+            Err(history) => {
+                return WriteOutcome::Unknown(format!(
+                    "{lost}; the revision history could not tell whether the write was applied: {history}"
+                ));
             }
         }
-        Err(e) if maybe_sent(&e) => WriteOutcome::Unknown(e.to_string()),
-        Err(e) => WriteOutcome::Failed(e.to_string()),
     }
+    WriteOutcome::Unknown(format!(
+        "the write's answer was lost {} times in a row",
+        RESENDS_AFTER_NOT_LANDED + 1
+    ))
 }
 
 /// An unguarded write: replaces the entry, or creates it.

@@ -92,7 +92,7 @@ fn markdown_help() -> String {
         ),
         (
             exit::UNKNOWN,
-            "a write may have been applied (a 5xx or a connection lost after sending a create, an increment, or a guarded write of `migrate`): check before retrying",
+            "a write may have been applied (a 5xx or a connection lost after sending a create, an increment, or a guarded write of `migrate` whose revision history could not be read): check before retrying",
         ),
         (
             exit::INTERRUPTED,

@@ -197,11 +197,9 @@ fn migrate_matches_answers_by_key_and_refuses_lines_without_one() {
 fn migrate_never_transforms_twice_a_write_whose_outcome_is_unknown() {
     let env = Env::new();
     seed(&env, "Live", 10);
-    // The write of k003 is applied, then answered 500: the client retries it and finds the
-    // etag changed. That is the migration's own write, not a concurrent one.
-    env.em.app().inject(Fault {
+    let lost_answer = |path: &str| Fault {
         method: Some("PATCH".into()),
-        path: "*/entries/k003".into(),
+        path: path.into(),
         status: Some(500),
         delay_ms: 0,
         drop_connection: false,
@@ -209,7 +207,7 @@ fn migrate_never_transforms_twice_a_write_whose_outcome_is_unknown() {
         corrupt_body: false,
         count: 1,
         when: FaultTiming::After,
-    });
+    };
     let run = |resume: bool| {
         let mut c = env.cmd();
         c.args([
@@ -226,22 +224,47 @@ fn migrate_never_transforms_twice_a_write_whose_outcome_is_unknown() {
         }
         c.output().unwrap()
     };
+    // The write of k003 is applied, then answered 500: the client retries it and finds the
+    // etag changed. The revision history shows that the revision after the one read is the
+    // migration's own: written, once.
+    env.em.app().inject(lost_answer("*/entries/k003"));
     let out = run(false);
-    assert_eq!(out.status.code(), Some(9), "{}", text(&out.stderr));
-    let err = text(&out.stderr);
+    assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        err.contains("outcome unknown: scope \"global\" key \"k003\""),
-        "{err}"
-    );
-    assert!(
-        err.contains("check those entries before writing them again"),
-        "{err}"
+        !text(&out.stderr).contains("outcome unknown"),
+        "{}",
+        text(&out.stderr)
     );
     assert_eq!(
         values(&env, "Live", 10),
         vec![json!("v+"); 10],
         "applied once"
     );
+
+    // When the history cannot answer (here the key may not list revisions), the outcome is
+    // reported unknown (exit 9), and nothing is transformed twice.
+    env.em.app().inject(lost_answer("*/entries/k005"));
+    env.em.app().inject(Fault {
+        method: Some("GET".into()),
+        status: Some(403),
+        count: 50,
+        when: FaultTiming::Before,
+        ..lost_answer("*/entries/k005:listRevisions")
+    });
+    let out = run(false);
+    assert_eq!(out.status.code(), Some(9), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("outcome unknown: scope \"global\" key \"k005\""),
+        "{err}"
+    );
+    assert!(err.contains("revision history could not tell"), "{err}");
+    assert!(
+        err.contains("check those entries before writing them again"),
+        "{err}"
+    );
+    let want = vec![json!("v++"); 10];
+    assert_eq!(values(&env, "Live", 10), want, "applied once");
     // A resume leaves it alone (and has nothing else to do).
     let out = run(true);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -250,7 +273,7 @@ fn migrate_never_transforms_twice_a_write_whose_outcome_is_unknown() {
         "{}",
         text(&out.stderr)
     );
-    assert_eq!(values(&env, "Live", 10), vec![json!("v+"); 10]);
+    assert_eq!(values(&env, "Live", 10), want);
     assert!(env.journals().is_empty());
 }
 

@@ -613,14 +613,6 @@ enum Writing {
     Create(Single<CreateEntry>),
 }
 
-/// What a round knows while it finds out whether its write landed.
-#[derive(Debug)]
-struct Unknown {
-    current: Option<DataStoreEntry>,
-    sent: EntryWrite,
-    cause: Error,
-}
-
 // One state at a time lives in the machine, which a driver keeps in one place for the whole
 // call: boxing the larger states would only add allocations.
 #[allow(clippy::large_enum_variant)]
@@ -636,23 +628,11 @@ enum UpdateState {
         current: Option<DataStoreEntry>,
         write: Writing,
     },
-    /// A create's outcome is unknown: does the entry exist now?
-    ProbingCreate {
-        unknown: Unknown,
-        get: Single<GetEntry>,
-    },
-    /// Listing revisions to find the one after the base (or the one that created the entry).
-    Listing {
-        unknown: Unknown,
-        pager: Pager<ListEntryRevisions>,
-        page: Single<ListEntryRevisions>,
-        revisions: Vec<DataStoreEntry>,
-    },
-    /// Reading candidate revisions and comparing them with what was sent.
-    Checking {
-        unknown: Unknown,
-        candidates: Vec<String>,
-        get: Single<GetEntry>,
+    /// The write's answer was lost: finding out whether it landed.
+    Settling {
+        current: Option<DataStoreEntry>,
+        cause: Error,
+        settle: Settle,
     },
     Done,
 }
@@ -772,22 +752,18 @@ where
         jitter: f64,
     ) -> Action<Updated> {
         if error.is_outcome_unknown() {
-            let unknown = Unknown {
-                current,
+            let settle = Settle::new(
+                self.ctx.clone(),
+                self.address.clone(),
+                current.clone(),
                 sent,
+            );
+            self.state = UpdateState::Settling {
+                current,
                 cause: error,
+                settle,
             };
-            return match &unknown.current {
-                Some(base) => {
-                    let start = base.revision_create_time;
-                    self.list_revisions(unknown, start, now, jitter)
-                }
-                None => {
-                    let get = Single::new(self.ctx.clone(), GetEntry::new(self.address.clone()));
-                    self.state = UpdateState::ProbingCreate { unknown, get };
-                    self.step(Event::Start, now, jitter)
-                }
-            };
+            return self.step(Event::Start, now, jitter);
         }
         let had_current = current.is_some();
         match error.status().map(|s| s.as_u16()) {
@@ -800,113 +776,33 @@ where
         }
     }
 
-    fn list_revisions(
-        &mut self,
-        unknown: Unknown,
-        start: Option<Timestamp>,
-        now: Timestamp,
-        jitter: f64,
-    ) -> Action<Updated> {
-        let range = RevisionTimeRange { start, end: None };
-        let mut pager = Pager::new(
-            ListEntryRevisions::new(self.address.clone())
-                .range(range)
-                .max_page_size(100),
-        );
-        let Some(op) = pager.next_op() else {
-            return self.unknown(unknown.cause);
-        };
-        let page = Single::new(self.ctx.clone(), op);
-        self.state = UpdateState::Listing {
-            unknown,
-            pager,
-            page,
-            revisions: Vec::new(),
-        };
-        self.step(Event::Start, now, jitter)
-    }
-
     fn unknown(&mut self, cause: Error) -> Action<Updated> {
         self.finish(Err(Error::OutcomeUnknown {
             cause: Box::new(cause),
         }))
     }
 
-    /// Every revision after the base is listed: pick the candidates for "the write that
-    /// followed the base", or learn that nothing followed it.
-    fn after_listing(
+    /// What finding out told.
+    fn after_settling(
         &mut self,
-        unknown: Unknown,
-        mut revisions: Vec<DataStoreEntry>,
+        current: Option<DataStoreEntry>,
+        cause: Error,
+        settled: Result<Settled, Error>,
         now: Timestamp,
         jitter: f64,
     ) -> Action<Updated> {
-        revisions.sort_by_key(|r| r.revision_create_time);
-        let candidates: Vec<String> = match &unknown.current {
-            Some(base) => {
-                let base_id = base.revision_id.as_deref();
-                let after: Vec<&DataStoreEntry> = revisions
-                    .iter()
-                    .filter(|r| r.revision_id.is_some() && r.revision_id.as_deref() != base_id)
-                    .collect();
-                let first = after.first().and_then(|r| r.revision_create_time);
-                after
-                    .iter()
-                    .filter(|r| r.revision_create_time == first)
-                    .filter_map(|r| r.revision_id.clone())
-                    .collect()
-            }
-            None => {
-                // The revision that began the entry's current life: the first one after the
-                // last deletion.
-                let start = revisions
-                    .iter()
-                    .rposition(|r| r.state == State::Deleted)
-                    .map_or(0, |i| i + 1);
-                revisions
-                    .get(start)
-                    .and_then(|r| r.revision_id.clone())
-                    .into_iter()
-                    .collect()
-            }
-        };
-        if candidates.is_empty() {
-            // Nothing followed the base: the write did not land. Run the change again on the
-            // same base, without reading it again.
-            if self.round >= self.ctx.update_attempts {
-                return self.unknown(unknown.cause);
-            }
-            self.round += 1;
-            return self.apply(unknown.current, now, jitter);
-        }
-        self.check_next(unknown, candidates, now, jitter)
-    }
-
-    fn check_next(
-        &mut self,
-        unknown: Unknown,
-        mut candidates: Vec<String>,
-        now: Timestamp,
-        jitter: f64,
-    ) -> Action<Updated> {
-        let Some(id) = candidates.pop() else {
+        match settled {
+            Ok(Settled::Landed(revision)) => self.finish(Ok(Updated::Written(revision))),
             // Another writer's revision followed the base: a conflict like any other.
-            return self.next_round(None, jitter);
-        };
-        let revision = match RevisionId::new(id) {
-            Ok(r) => r,
-            Err(e) => return self.unknown(Error::from(e)),
-        };
-        let get = Single::new(
-            self.ctx.clone(),
-            GetEntry::new(self.address.clone()).at(RevisionSelector::Revision(revision)),
-        );
-        self.state = UpdateState::Checking {
-            unknown,
-            candidates,
-            get,
-        };
-        self.step(Event::Start, now, jitter)
+            Ok(Settled::Superseded) => self.next_round(None, jitter),
+            // The write did not land: run the change again on the same base, without reading
+            // it again.
+            Ok(Settled::NotLanded) if self.round < self.ctx.update_attempts => {
+                self.round += 1;
+                self.apply(current, now, jitter)
+            }
+            Ok(Settled::NotLanded) | Err(_) => self.unknown(cause),
+        }
     }
 }
 
@@ -974,65 +870,273 @@ where
                     }
                 )
             }
-            UpdateState::ProbingCreate { unknown, mut get } => {
-                let action = get.step(event, now, jitter);
+            UpdateState::Settling {
+                current,
+                cause,
+                mut settle,
+            } => {
+                let action = settle.step(event, now, jitter);
                 relay!(
                     self,
                     action,
-                    UpdateState::ProbingCreate { unknown, get },
-                    |r| match r {
-                        // Still missing: the create did not land. Run the change again.
-                        Err(e) if e.is_not_found() => {
-                            if self.round >= self.ctx.update_attempts {
-                                return self.unknown(unknown.cause);
-                            }
-                            self.round += 1;
-                            self.apply(None, now, jitter)
-                        }
-                        Ok(_) => self.list_revisions(unknown, None, now, jitter),
-                        Err(_) => self.unknown(unknown.cause),
-                    }
+                    UpdateState::Settling {
+                        current,
+                        cause,
+                        settle
+                    },
+                    |r| self.after_settling(current, cause, r, now, jitter)
                 )
             }
-            UpdateState::Listing {
-                unknown,
+        }
+    }
+}
+
+/// What a write whose answer was lost turned out to have done (see [`Settle`]).
+// Returned once per call: boxing the revision would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Settled {
+    /// It landed: the revision it made.
+    Landed(DataStoreEntry),
+    /// Another writer's revision followed the base: the write, conditional on the base, did not
+    /// land after it.
+    Superseded,
+    /// Nothing followed the base (or, for a create, the entry does not exist): it did not land.
+    NotLanded,
+}
+
+// One state at a time, kept in one place for the whole call (as `UpdateState`).
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum SettleState {
+    Start,
+    /// A create's outcome: does the entry exist now?
+    Probing {
+        get: Single<GetEntry>,
+    },
+    /// Listing the revisions from the base on.
+    Listing {
+        pager: Pager<ListEntryRevisions>,
+        page: Single<ListEntryRevisions>,
+        revisions: Vec<DataStoreEntry>,
+    },
+    /// Reading the candidate revisions and comparing them with what was sent.
+    Checking {
+        candidates: Vec<String>,
+        get: Single<GetEntry>,
+    },
+    Done,
+}
+
+/// Finds out whether a write whose answer was lost (a 5xx, a timeout, a connection dropped after
+/// sending) landed, from the entry's revision history: the unknown-outcome rule of
+/// `docs/decisions.md`.
+///
+/// The write was an update guarded by the etag of `base`, or a create when `base` is `None`, so
+/// at most one such write can follow the base. The machine lists the revisions from the base's
+/// time on, reads the earliest one after the base (for a create, the one that began the entry's
+/// current life), and compares it with `sent` (value, users, attributes):
+/// [`Settled::Landed`] with that revision, [`Settled::Superseded`] when another writer's revision
+/// came first, [`Settled::NotLanded`] when nothing followed the base. An error means the history
+/// could not answer: the outcome stays unknown.
+///
+/// [`Update`] runs it after a lost answer; a tool that makes its own guarded writes (a
+/// migration) can run it the same way with [`Machine`]-driving code such as a client's `run`.
+/// It cannot tell its own write from another writer's byte-identical write on the same base.
+pub struct Settle {
+    ctx: Arc<Context>,
+    address: EntryAddress,
+    base: Option<DataStoreEntry>,
+    sent: EntryWrite,
+    state: SettleState,
+}
+
+impl std::fmt::Debug for Settle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settle")
+            .field("address", &self.address)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Settle {
+    /// Finds out what became of `sent`, written to `address` over `base` (the revision it was
+    /// guarded by; `None` for a create).
+    pub fn new(
+        ctx: Arc<Context>,
+        address: EntryAddress,
+        base: Option<DataStoreEntry>,
+        sent: EntryWrite,
+    ) -> Self {
+        Self {
+            ctx,
+            address,
+            base,
+            sent,
+            state: SettleState::Start,
+        }
+    }
+
+    fn finish(&mut self, result: Result<Settled, Error>) -> Action<Settled> {
+        self.state = SettleState::Done;
+        Action::Done(result)
+    }
+
+    fn list_from(
+        &mut self,
+        start: Option<Timestamp>,
+        now: Timestamp,
+        jitter: f64,
+    ) -> Action<Settled> {
+        let range = RevisionTimeRange { start, end: None };
+        let mut pager = Pager::new(
+            ListEntryRevisions::new(self.address.clone())
+                .range(range)
+                .max_page_size(100),
+        );
+        let Some(op) = pager.next_op() else {
+            return self.finish(Ok(Settled::NotLanded));
+        };
+        let page = Single::new(self.ctx.clone(), op);
+        self.state = SettleState::Listing {
+            pager,
+            page,
+            revisions: Vec::new(),
+        };
+        self.step(Event::Start, now, jitter)
+    }
+
+    /// Every revision from the base on is listed: pick the candidates for "the write that
+    /// followed the base", or learn that nothing followed it.
+    fn after_listing(
+        &mut self,
+        mut revisions: Vec<DataStoreEntry>,
+        now: Timestamp,
+        jitter: f64,
+    ) -> Action<Settled> {
+        revisions.sort_by_key(|r| r.revision_create_time);
+        let candidates: Vec<String> = match &self.base {
+            Some(base) => {
+                let base_id = base.revision_id.as_deref();
+                let after: Vec<&DataStoreEntry> = revisions
+                    .iter()
+                    .filter(|r| r.revision_id.is_some() && r.revision_id.as_deref() != base_id)
+                    .collect();
+                let first = after.first().and_then(|r| r.revision_create_time);
+                after
+                    .iter()
+                    .filter(|r| r.revision_create_time == first)
+                    .filter_map(|r| r.revision_id.clone())
+                    .collect()
+            }
+            None => {
+                // The revision that began the entry's current life: the first one after the
+                // last deletion.
+                let start = revisions
+                    .iter()
+                    .rposition(|r| r.state == State::Deleted)
+                    .map_or(0, |i| i + 1);
+                revisions
+                    .get(start)
+                    .and_then(|r| r.revision_id.clone())
+                    .into_iter()
+                    .collect()
+            }
+        };
+        if candidates.is_empty() {
+            return self.finish(Ok(Settled::NotLanded));
+        }
+        self.check_next(candidates, now, jitter)
+    }
+
+    fn check_next(
+        &mut self,
+        mut candidates: Vec<String>,
+        now: Timestamp,
+        jitter: f64,
+    ) -> Action<Settled> {
+        let Some(id) = candidates.pop() else {
+            return self.finish(Ok(Settled::Superseded));
+        };
+        let revision = match RevisionId::new(id) {
+            Ok(r) => r,
+            Err(e) => return self.finish(Err(e.into())),
+        };
+        let get = Single::new(
+            self.ctx.clone(),
+            GetEntry::new(self.address.clone()).at(RevisionSelector::Revision(revision)),
+        );
+        self.state = SettleState::Checking { candidates, get };
+        self.step(Event::Start, now, jitter)
+    }
+}
+
+impl Machine for Settle {
+    type Output = Settled;
+
+    fn step(&mut self, event: Event, now: Timestamp, jitter: f64) -> Action<Settled> {
+        match std::mem::replace(&mut self.state, SettleState::Done) {
+            SettleState::Done => spent(),
+            SettleState::Start => match &self.base {
+                Some(base) => {
+                    let start = base.revision_create_time;
+                    self.list_from(start, now, jitter)
+                }
+                None => {
+                    let get = Single::new(self.ctx.clone(), GetEntry::new(self.address.clone()));
+                    self.state = SettleState::Probing { get };
+                    self.step(event, now, jitter)
+                }
+            },
+            SettleState::Probing { mut get } => {
+                let action = get.step(event, now, jitter);
+                relay!(self, action, SettleState::Probing { get }, |r| match r {
+                    // Still missing: the create did not land.
+                    Err(e) if e.is_not_found() => self.finish(Ok(Settled::NotLanded)),
+                    Ok(_) => self.list_from(None, now, jitter),
+                    Err(e) => self.finish(Err(e)),
+                })
+            }
+            SettleState::Listing {
                 mut pager,
                 mut page,
                 mut revisions,
             } => {
                 let action = page.step(event, now, jitter);
-                let keep = |unknown, pager, page, revisions| UpdateState::Listing {
-                    unknown,
+                let keep = |pager, page, revisions| SettleState::Listing {
                     pager,
                     page,
                     revisions,
                 };
-                relay!(
-                    self,
-                    action,
-                    keep(unknown, pager, page, revisions),
-                    |r| match r {
-                        Err(_) => self.unknown(unknown.cause),
-                        Ok(p) => {
-                            pager.on_page(&p);
-                            revisions.extend(p.into_items());
-                            match pager.next_op() {
-                                Some(op) => {
-                                    let page = Single::new(self.ctx.clone(), op);
-                                    self.state = keep(unknown, pager, page, revisions);
-                                    self.step(Event::Start, now, jitter)
-                                }
-                                None if pager.end() == Some(PagerEnd::Complete) => {
-                                    self.after_listing(unknown, revisions, now, jitter)
-                                }
-                                None => self.unknown(unknown.cause),
+                relay!(self, action, keep(pager, page, revisions), |r| match r {
+                    Err(e) => self.finish(Err(e)),
+                    Ok(p) => {
+                        pager.on_page(&p);
+                        revisions.extend(p.into_items());
+                        match pager.next_op() {
+                            Some(op) => {
+                                let page = Single::new(self.ctx.clone(), op);
+                                self.state = keep(pager, page, revisions);
+                                self.step(Event::Start, now, jitter)
                             }
+                            None if pager.end() == Some(PagerEnd::Complete) => {
+                                self.after_listing(revisions, now, jitter)
+                            }
+                            None => self.finish(Err(crate::error::DecodeError::new(
+                                RouteId::ListEntryRevisions,
+                                StatusCode::OK,
+                                "nextPageToken",
+                                "the revision history repeated a page token, so it could not be read to the end",
+                                b"",
+                            )
+                            .into())),
                         }
                     }
-                )
+                })
             }
-            UpdateState::Checking {
-                unknown,
+            SettleState::Checking {
                 candidates,
                 mut get,
             } => {
@@ -1040,17 +1144,13 @@ where
                 relay!(
                     self,
                     action,
-                    UpdateState::Checking {
-                        unknown,
-                        candidates,
-                        get
-                    },
+                    SettleState::Checking { candidates, get },
                     |r| match r {
-                        Ok(revision) if holds_write(&revision, &unknown.sent) => {
-                            self.finish(Ok(Updated::Written(revision)))
+                        Ok(revision) if holds_write(&revision, &self.sent) => {
+                            self.finish(Ok(Settled::Landed(revision)))
                         }
-                        Ok(_) => self.check_next(unknown, candidates, now, jitter),
-                        Err(_) => self.unknown(unknown.cause),
+                        Ok(_) => self.check_next(candidates, now, jitter),
+                        Err(e) => self.finish(Err(e)),
                     }
                 )
             }

@@ -247,6 +247,18 @@ proptest! {
     }
 
     #[test]
+    fn the_settle_machine_ends_on_any_answers(answers in proptest::collection::vec(answer(), 1..12)) {
+        let base: DataStoreEntry = serde_json::from_value(serde_json::json!({
+            "revisionId": "08DC0000000000AA.0000000001.08DC0000000000AA.01",
+            "revisionCreateTime": "2024-01-01T00:00:00Z",
+        })).unwrap();
+        for base in [Some(base), None] {
+            let settle = Settle::new(ctx(), address(), base, EntryWrite::new(serde_json::json!(1)));
+            prop_assert!(drive_with(settle, &answers, 10_000), "the machine did not finish");
+        }
+    }
+
+    #[test]
     fn single_calls_and_pages_end_on_any_answers(answers in proptest::collection::vec(answer(), 1..12)) {
         prop_assert!(drive_with(Single::new(ctx(), GetEntry::new(address())), &answers, 1_000));
         prop_assert!(drive_with(Single::new(ctx(), IncrementEntry::new(address(), 1)), &answers, 1_000));

@@ -505,3 +505,69 @@ fn a_huge_retry_after_gives_up_instead_of_panicking() {
         }
     }
 }
+
+/// The settling step on its own, as a tool with its own guarded writes runs it: its write
+/// landed, another writer's came first, or nothing followed the base.
+#[test]
+fn settle_tells_landed_superseded_and_not_landed_apart() {
+    let base: DataStoreEntry = serde_json::from_value(entry("r1", 100, json!(1))).unwrap();
+    let sent = || EntryWrite::new(json!(2));
+    let history = |revs: Vec<Value>| Ok(json_response(200, json!({ "dataStoreEntries": revs })));
+    // The revision after the base holds what was sent (landed) or something else (superseded).
+    let after_base = |holds: Value| {
+        drive(
+            Settle::new(ctx(), address(), Some(base.clone()), sent()),
+            vec![
+                expect(
+                    Method::GET,
+                    ":listRevisions",
+                    history(vec![
+                        revision("r1", 100, "ACTIVE"),
+                        revision("r2", 101, "ACTIVE"),
+                    ]),
+                ),
+                expect(
+                    Method::GET,
+                    "k@r2",
+                    Ok(json_response(200, entry("r2", 101, holds))),
+                ),
+            ],
+        )
+        .0
+        .unwrap()
+    };
+    match after_base(json!(2)) {
+        Settled::Landed(rev) => assert_eq!(rev.revision_id.as_deref(), Some("r2")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(after_base(json!(7)), Settled::Superseded);
+    // Not landed: nothing after the base.
+    let (r, _) = drive(
+        Settle::new(ctx(), address(), Some(base.clone()), sent()),
+        vec![expect(
+            Method::GET,
+            ":listRevisions",
+            history(vec![revision("r1", 100, "ACTIVE")]),
+        )],
+    );
+    assert_eq!(r.unwrap(), Settled::NotLanded);
+    // A create whose entry is still missing did not land.
+    let (r, _) = drive(
+        Settle::new(ctx(), address(), None, sent()),
+        vec![expect(
+            Method::GET,
+            "entries/k",
+            Ok(json_response(
+                404,
+                json!({"code": "NOT_FOUND", "message": "no"}),
+            )),
+        )],
+    );
+    assert_eq!(r.unwrap(), Settled::NotLanded);
+    // The history cannot answer: an error, the outcome stays unknown.
+    let (r, _) = drive(
+        Settle::new(ctx(), address(), Some(base), sent()),
+        vec![expect(Method::GET, ":listRevisions", lost())],
+    );
+    assert!(r.is_err());
+}
