@@ -144,6 +144,10 @@ pub enum Command {
     /// Entries of an ordered data store (leaderboards).
     #[command(subcommand)]
     Ordered(OrderedCmd),
+    /// The legacy v1 data store APIs: the same entries, with v1's metadata headers, versions
+    /// and content-md5 on every write and read.
+    #[command(subcommand)]
+    V1(V1Cmd),
     /// Publish messages to every live server of the universe.
     #[command(subcommand)]
     Messaging(MessagingCmd),
@@ -363,6 +367,107 @@ pub enum EntriesCmd {
         /// Only revisions made at or before this RFC 3339 time.
         #[arg(long)]
         end: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum V1Cmd {
+    /// List data stores (v1).
+    Stores {
+        /// Only names starting with this.
+        #[arg(long)]
+        prefix: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Entries of a standard data store, through v1.
+    #[command(subcommand)]
+    Entries(V1EntriesCmd),
+    /// Entries of an ordered data store, through v1.
+    #[command(subcommand)]
+    Ordered(OrderedCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum V1EntriesCmd {
+    /// List entry keys (entries marked deleted are listed until they are purged).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// List every scope.
+        #[arg(long, conflicts_with = "scope")]
+        all_scopes: bool,
+        /// Only keys starting with this.
+        #[arg(long)]
+        prefix: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Print an entry's value (the whole entry with -o json); the answer's content-md5 is
+    /// checked.
+    Get {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Entry key.
+        key: String,
+        /// Read this version.
+        #[arg(long, value_name = "VERSION")]
+        version_id: Option<String>,
+    },
+    /// Write an entry's value (the bytes as given, with their content-md5); users and
+    /// attributes not given are cleared.
+    Set {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Entry key.
+        key: String,
+        #[command(flatten)]
+        value: ValueArgs,
+        #[command(flatten)]
+        meta: MetaArgs,
+        /// Only write if the entry does not exist.
+        #[arg(long, conflicts_with = "match_version")]
+        exclusive_create: bool,
+        /// Only write if the entry's current version is this one.
+        #[arg(long)]
+        match_version: Option<String>,
+    },
+    /// Add an integer to an entry's value (creating it).
+    Increment {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Entry key.
+        key: String,
+        /// The amount (may be negative).
+        #[arg(allow_hyphen_values = true)]
+        amount: i64,
+        #[command(flatten)]
+        meta: MetaArgs,
+    },
+    /// Mark an entry deleted (purged after 30 days).
+    Delete {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Entry key.
+        key: String,
+    },
+    /// List an entry's versions.
+    Versions {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Entry key.
+        key: String,
+        /// Only versions made at or after this RFC 3339 time.
+        #[arg(long)]
+        start: Option<String>,
+        /// Only versions made at or before this RFC 3339 time.
+        #[arg(long)]
+        end: Option<String>,
+        /// Newest first.
+        #[arg(long)]
+        desc: bool,
         #[command(flatten)]
         page: PageArgs,
     },

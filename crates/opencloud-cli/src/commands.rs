@@ -15,13 +15,19 @@ use opencloud_blocking::{
     ListUserRestrictionLogs, ListUserRestrictions, PlaceId, RestrictionDuration, RestrictionWrite,
     UserRestriction,
 };
+use opencloud_blocking::{
+    V1CreateOrderedEntry, V1DeleteEntry, V1DeleteOrderedEntry, V1EntryVersion, V1GetEntry,
+    V1GetEntryVersion, V1GetOrderedEntry, V1IncrementEntry, V1IncrementOrderedEntry,
+    V1ListDataStores, V1ListEntries, V1ListEntryVersions, V1ListOrderedEntries, V1SetEntry,
+    V1UpdateOrderedEntry,
+};
 use opencloud_core::limits::MAX_VALUE_CHARS;
 use serde_json::Value;
 
 use crate::calls;
 use crate::cli::{
     BansCmd, DatastoresCmd, EntriesCmd, MessagingCmd, MetaArgs, OrderedArgs, OrderedCmd, Output,
-    PageArgs, PlaceArg, StoreArgs, ValueArgs,
+    PageArgs, PlaceArg, StoreArgs, V1Cmd, V1EntriesCmd, ValueArgs,
 };
 use crate::ctx::{CliError, Ctx, exit};
 use crate::output::{self, Listing};
@@ -97,20 +103,35 @@ fn read_value_text(path: &Path) -> Result<String, CliError> {
     Ok(text)
 }
 
+/// The value's text as given: the argument, a file or stdin.
+fn value_text(v: &ValueArgs) -> Result<String, CliError> {
+    match (&v.value, &v.value_file) {
+        (_, Some(p)) => read_value_text(p),
+        (Some(s), None) if s == "-" => read_value_text(Path::new("-")),
+        (Some(s), None) => Ok(s.clone()),
+        (None, None) => Err(CliError::input("value: give it, or --value-file PATH")),
+    }
+}
+
 fn value_of(v: &ValueArgs) -> Result<Value, CliError> {
-    let text = match (&v.value, &v.value_file) {
-        (_, Some(p)) => read_value_text(p)?,
-        (Some(s), None) if s == "-" => read_value_text(Path::new("-"))?,
-        (Some(s), None) => s.clone(),
-        (None, None) => return Err(CliError::input("value: give it, or --value-file PATH")),
+    json_value("value", value_text(v)?.trim())
+}
+
+/// Users and attributes of a write.
+fn meta_of(meta: &MetaArgs) -> Result<(Vec<UserId>, Option<Attributes>), CliError> {
+    let users = meta.users.iter().copied().map(UserId).collect();
+    let attributes = match &meta.attributes {
+        Some(a) => Some(input(Attributes::from_value(json_value("attributes", a)?))?),
+        None => None,
     };
-    json_value("value", text.trim())
+    Ok((users, attributes))
 }
 
 fn write(value: &ValueArgs, meta: &MetaArgs) -> Result<EntryWrite, CliError> {
-    let mut w = EntryWrite::new(value_of(value)?).users(meta.users.iter().copied().map(UserId));
-    if let Some(a) = &meta.attributes {
-        w = w.attributes(input(Attributes::from_value(json_value("attributes", a)?))?);
+    let (users, attributes) = meta_of(meta)?;
+    let mut w = EntryWrite::new(value_of(value)?).users(users);
+    if let Some(a) = attributes {
+        w = w.attributes(a);
     }
     Ok(w)
 }
@@ -387,15 +408,7 @@ pub fn entries(ctx: &Ctx, cmd: EntriesCmd) -> Result<(), CliError> {
                 (None, false) => ListScope::Default,
             };
             let size = op.max_page_size;
-            list_paged(
-                ctx,
-                op,
-                size,
-                &page,
-                &["scope", "key"],
-                |e| vec![e.scope_or_global().to_string(), e.id.clone()],
-                |e| serde_json::json!({"scope": e.scope_or_global(), "key": e.id, "path": e.path}),
-            )?;
+            list_paged(ctx, op, size, &page, &["scope", "key"], key_row, key_json)?;
         }
         EntriesCmd::Get {
             store,
@@ -440,16 +453,7 @@ pub fn entries(ctx: &Ctx, cmd: EntriesCmd) -> Result<(), CliError> {
             op.etag = etag;
             print_entry(ctx, &ctx.send(&op)?, false);
         }
-        EntriesCmd::Delete { store, key } => {
-            ctx.send(&DeleteEntry::new(address(ctx, &store, &key)?))?;
-            match ctx.output {
-                Output::Json | Output::Jsonl => output::json(&serde_json::json!({"deleted": key})),
-                Output::Table => output::print(&format!(
-                    "{} is marked deleted (`opencloud entries restore` brings it back)",
-                    status::escape(&key)
-                )),
-            }
-        }
+        EntriesCmd::Delete { store, key } => delete_entry(ctx, &store, &key, Api::V2)?,
         EntriesCmd::Restore { store, key } => {
             let e = restore(ctx, &store, &key)?;
             print_entry(ctx, &e, false);
@@ -459,14 +463,7 @@ pub fn entries(ctx: &Ctx, cmd: EntriesCmd) -> Result<(), CliError> {
             key,
             amount,
             meta,
-        } => {
-            let mut op = IncrementEntry::new(address(ctx, &store, &key)?, amount)
-                .users(meta.users.iter().copied().map(UserId));
-            if let Some(a) = &meta.attributes {
-                op = op.attributes(input(Attributes::from_value(json_value("attributes", a)?))?);
-            }
-            print_entry(ctx, &ctx.send(&op)?, ctx.output == Output::Table);
-        }
+        } => increment_entry(ctx, &store, &key, amount, &meta, Api::V2)?,
         EntriesCmd::Revisions {
             store,
             key,
@@ -503,6 +500,58 @@ pub fn entries(ctx: &Ctx, cmd: EntriesCmd) -> Result<(), CliError> {
     Ok(())
 }
 
+fn key_row(e: &DataStoreEntry) -> Vec<String> {
+    vec![e.scope_or_global().to_string(), e.id.clone()]
+}
+
+fn key_json(e: &DataStoreEntry) -> Value {
+    serde_json::json!({"scope": e.scope_or_global(), "key": e.id, "path": e.path})
+}
+
+/// `entries increment`, through v2 or v1.
+fn increment_entry(
+    ctx: &Ctx,
+    store: &StoreArgs,
+    key: &str,
+    amount: i64,
+    meta: &MetaArgs,
+    api: Api,
+) -> Result<(), CliError> {
+    let (users, attributes) = meta_of(meta)?;
+    let a = address(ctx, store, key)?;
+    let e = match api {
+        Api::V2 => {
+            let mut op = IncrementEntry::new(a, amount).users(users);
+            op.attributes = attributes;
+            ctx.send(&op)?
+        }
+        Api::V1 => {
+            let mut op = V1IncrementEntry::new(a, amount).users(users);
+            op.attributes = attributes;
+            ctx.send(&op)?
+        }
+    };
+    print_entry(ctx, &e, ctx.output == Output::Table);
+    Ok(())
+}
+
+/// `entries delete`, through v2 or v1: both leave a tombstone.
+fn delete_entry(ctx: &Ctx, store: &StoreArgs, key: &str, api: Api) -> Result<(), CliError> {
+    let a = address(ctx, store, key)?;
+    match api {
+        Api::V2 => ctx.send(&DeleteEntry::new(a))?,
+        Api::V1 => ctx.send(&V1DeleteEntry::new(a))?,
+    }
+    match ctx.output {
+        Output::Json | Output::Jsonl => output::json(&serde_json::json!({"deleted": key})),
+        Output::Table => output::print(&format!(
+            "{} is marked deleted (`opencloud entries restore` brings it back)",
+            status::escape(key)
+        )),
+    }
+    Ok(())
+}
+
 fn ordered_store(ctx: &Ctx, s: &OrderedArgs) -> Result<OrderedStore, CliError> {
     Ok(OrderedStore::new(
         ctx.universe.clone(),
@@ -520,8 +569,22 @@ fn print_ordered(ctx: &Ctx, e: &opencloud_blocking::OrderedEntry) {
     }
 }
 
+/// Which API a command goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    V2,
+    V1,
+}
+
 pub fn ordered(ctx: &Ctx, cmd: OrderedCmd) -> Result<(), CliError> {
-    match cmd {
+    ordered_via(ctx, cmd, Api::V2)
+}
+
+fn ordered_via(ctx: &Ctx, cmd: OrderedCmd, api: Api) -> Result<(), CliError> {
+    let item = |store: &OrderedArgs, id: String| -> Result<_, CliError> {
+        Ok((ordered_store(ctx, store)?, input(OrderedEntryId::new(id))?))
+    };
+    let entry = match cmd {
         OrderedCmd::List {
             store,
             desc,
@@ -529,80 +592,238 @@ pub fn ordered(ctx: &Ctx, cmd: OrderedCmd) -> Result<(), CliError> {
             max,
             page,
         } => {
-            let mut op = ListOrderedEntries::new(ordered_store(ctx, &store)?)
-                .order(if desc {
-                    Order::Descending
-                } else {
-                    Order::Ascending
-                })
-                .range(input(OrderedRange::new(min, max))?);
-            op.max_page_size = page_size(&page, 100);
+            let s = ordered_store(ctx, &store)?;
+            let order = if desc {
+                Order::Descending
+            } else {
+                Order::Ascending
+            };
+            let range = input(OrderedRange::new(min, max))?;
+            let size = page_size(&page, 100);
             let rank = std::cell::Cell::new(0usize);
-            let size = op.max_page_size;
-            list_paged(
-                ctx,
-                op,
-                size,
-                &page,
-                &["rank", "id", "value"],
-                |e| {
-                    rank.set(rank.get() + 1);
-                    vec![rank.get().to_string(), e.id.clone(), e.value.to_string()]
-                },
-                |e| serde_json::to_value(e).unwrap_or(Value::Null),
-            )?;
+            let header = &["rank", "id", "value"];
+            let row = |e: &opencloud_blocking::OrderedEntry| {
+                rank.set(rank.get() + 1);
+                vec![rank.get().to_string(), e.id.clone(), e.value.to_string()]
+            };
+            let json = |e: &opencloud_blocking::OrderedEntry| {
+                serde_json::to_value(e).unwrap_or(Value::Null)
+            };
+            return match api {
+                Api::V2 => {
+                    let mut op = ListOrderedEntries::new(s).order(order).range(range);
+                    op.max_page_size = size;
+                    list_paged(ctx, op, size, &page, header, row, json)
+                }
+                Api::V1 => {
+                    let mut op = V1ListOrderedEntries::new(s).order(order).range(range);
+                    op.max_page_size = size;
+                    list_paged(ctx, op, size, &page, header, row, json)
+                }
+            };
         }
-        OrderedCmd::Get { store, id } => print_ordered(
-            ctx,
-            &ctx.send(&GetOrderedEntry::new(
-                ordered_store(ctx, &store)?,
-                input(OrderedEntryId::new(id))?,
-            ))?,
-        ),
-        OrderedCmd::Create { store, id, value } => print_ordered(
-            ctx,
-            &ctx.send(&CreateOrderedEntry::new(
-                ordered_store(ctx, &store)?,
-                input(OrderedEntryId::new(id))?,
-                value,
-            ))?,
-        ),
+        OrderedCmd::Get { store, id } => {
+            let (s, i) = item(&store, id)?;
+            match api {
+                Api::V2 => ctx.send(&GetOrderedEntry::new(s, i))?,
+                Api::V1 => ctx.send(&V1GetOrderedEntry::new(s, i))?,
+            }
+        }
+        OrderedCmd::Create { store, id, value } => {
+            let (s, i) = item(&store, id)?;
+            match api {
+                Api::V2 => ctx.send(&CreateOrderedEntry::new(s, i, value))?,
+                Api::V1 => ctx.send(&V1CreateOrderedEntry::new(s, i, value))?,
+            }
+        }
         OrderedCmd::Update {
             store,
             id,
             value,
             allow_missing,
-        } => print_ordered(
-            ctx,
-            &ctx.send(
-                &UpdateOrderedEntry::new(
-                    ordered_store(ctx, &store)?,
-                    input(OrderedEntryId::new(id))?,
-                    value,
-                )
-                .allow_missing(allow_missing),
-            )?,
-        ),
-        OrderedCmd::Increment { store, id, amount } => print_ordered(
-            ctx,
-            &ctx.send(&IncrementOrderedEntry::new(
-                ordered_store(ctx, &store)?,
-                input(OrderedEntryId::new(id))?,
-                amount,
-            ))?,
-        ),
+        } => {
+            let (s, i) = item(&store, id)?;
+            match api {
+                Api::V2 => {
+                    ctx.send(&UpdateOrderedEntry::new(s, i, value).allow_missing(allow_missing))?
+                }
+                Api::V1 => {
+                    ctx.send(&V1UpdateOrderedEntry::new(s, i, value).allow_missing(allow_missing))?
+                }
+            }
+        }
+        OrderedCmd::Increment { store, id, amount } => {
+            let (s, i) = item(&store, id)?;
+            match api {
+                Api::V2 => ctx.send(&IncrementOrderedEntry::new(s, i, amount))?,
+                Api::V1 => ctx.send(&V1IncrementOrderedEntry::new(s, i, amount))?,
+            }
+        }
         OrderedCmd::Delete { store, id } => {
-            ctx.send(&DeleteOrderedEntry::new(
-                ordered_store(ctx, &store)?,
-                input(OrderedEntryId::new(id.clone()))?,
-            ))?;
+            let (s, i) = item(&store, id.clone())?;
+            match api {
+                Api::V2 => ctx.send(&DeleteOrderedEntry::new(s, i))?,
+                Api::V1 => ctx.send(&V1DeleteOrderedEntry::new(s, i))?,
+            }
             match ctx.output {
                 Output::Json | Output::Jsonl => output::json(&serde_json::json!({"deleted": id})),
                 Output::Table => output::print(&format!("{} is deleted", status::escape(&id))),
             }
+            return Ok(());
+        }
+    };
+    print_ordered(ctx, &entry);
+    Ok(())
+}
+
+fn print_version(ctx: &Ctx, v: &V1EntryVersion) {
+    match ctx.output {
+        Output::Json | Output::Jsonl => output::json(v),
+        Output::Table => output::table(&["field", "value"], &version_rows(v)),
+    }
+}
+
+fn version_rows(v: &V1EntryVersion) -> Vec<Vec<String>> {
+    let time = |t: Option<jiff::Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
+    vec![
+        vec!["version".into(), v.version.clone()],
+        vec!["deleted".into(), v.deleted.to_string()],
+        vec!["bytes".into(), v.content_length.to_string()],
+        vec!["written".into(), time(v.created_time)],
+        vec!["entry created".into(), time(v.object_created_time)],
+    ]
+}
+
+/// `opencloud v1 ...`: the legacy v1 APIs.
+pub fn v1(ctx: &Ctx, cmd: V1Cmd) -> Result<(), CliError> {
+    match cmd {
+        V1Cmd::Stores { prefix, page } => {
+            let mut op = V1ListDataStores::new(ctx.universe.clone());
+            op.prefix = prefix;
+            op.limit = page_size(&page, 100);
+            let size = op.limit;
+            list_paged(
+                ctx,
+                op,
+                size,
+                &page,
+                &["name", "created"],
+                |d| {
+                    let created = d.create_time.map(|t| t.to_string()).unwrap_or_default();
+                    vec![d.id.clone(), created]
+                },
+                |d| serde_json::json!({"name": d.id, "createdTime": d.create_time}),
+            )
+        }
+        V1Cmd::Entries(cmd) => v1_entries(ctx, cmd),
+        V1Cmd::Ordered(cmd) => ordered_via(ctx, cmd, Api::V1),
+    }
+}
+
+fn v1_entries(ctx: &Ctx, cmd: V1EntriesCmd) -> Result<(), CliError> {
+    match cmd {
+        V1EntriesCmd::List {
+            store,
+            all_scopes,
+            prefix,
+            page,
+        } => {
+            let mut op = V1ListEntries::new(
+                ctx.universe.clone(),
+                input(DataStoreName::new(&store.data_store))?,
+            )
+            .all_scopes(all_scopes);
+            if let Some(s) = &store.scope {
+                op = op.scope(input(Scope::new(s))?);
+            }
+            op.prefix = prefix;
+            op.limit = page_size(&page, 256);
+            let size = op.limit;
+            list_paged(ctx, op, size, &page, &["scope", "key"], key_row, key_json)
+        }
+        V1EntriesCmd::Get {
+            store,
+            key,
+            version_id,
+        } => {
+            let a = address(ctx, &store, &key)?;
+            let e = match version_id {
+                Some(v) => ctx.send(&V1GetEntryVersion::new(a, input(RevisionId::new(v))?))?,
+                None => ctx.send(&V1GetEntry::new(a))?,
+            };
+            print_entry(ctx, &e, true);
+            Ok(())
+        }
+        V1EntriesCmd::Set {
+            store,
+            key,
+            value,
+            meta,
+            exclusive_create,
+            match_version,
+        } => {
+            // The bytes as given (checked to be JSON when the request is built), so the
+            // checksum covers exactly what the user wrote.
+            let text = value_text(&value)?;
+            let (users, attributes) = meta_of(&meta)?;
+            let mut op = V1SetEntry::from_json_bytes(
+                address(ctx, &store, &key)?,
+                text.trim().as_bytes().to_vec(),
+            )
+            .users(users)
+            .exclusive_create(exclusive_create);
+            if let Some(a) = attributes {
+                op = op.attributes(a);
+            }
+            if let Some(v) = match_version {
+                op = op.match_version(input(RevisionId::new(v))?);
+            }
+            print_version(ctx, &ctx.send(&op)?);
+            Ok(())
+        }
+        V1EntriesCmd::Increment {
+            store,
+            key,
+            amount,
+            meta,
+        } => increment_entry(ctx, &store, &key, amount, &meta, Api::V1),
+        V1EntriesCmd::Delete { store, key } => delete_entry(ctx, &store, &key, Api::V1),
+        V1EntriesCmd::Versions {
+            store,
+            key,
+            start,
+            end,
+            desc,
+            page,
+        } => {
+            let mut op = V1ListEntryVersions::new(address(ctx, &store, &key)?).order(if desc {
+                Order::Descending
+            } else {
+                Order::Ascending
+            });
+            op.start_time = start.map(|s| time("start", &s)).transpose()?;
+            op.end_time = end.map(|s| time("end", &s)).transpose()?;
+            op.limit = page_size(&page, 100);
+            let size = op.limit;
+            list_paged(
+                ctx,
+                op,
+                size,
+                &page,
+                &["version", "written", "deleted", "bytes"],
+                |v| {
+                    let written = v.created_time.map(|t| t.to_string()).unwrap_or_default();
+                    vec![
+                        v.version.clone(),
+                        written,
+                        v.deleted.to_string(),
+                        v.content_length.to_string(),
+                    ]
+                },
+                |v| serde_json::to_value(v).unwrap_or(Value::Null),
+            )
         }
     }
-    Ok(())
 }
 
 /// A human duration: `30s`, `15m`, `12h`, `7d`, `2w`, or plain seconds.

@@ -207,6 +207,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Datastores(cmd) => commands::datastores(&Ctx::new(&cli.global, false)?, cmd),
         Command::Entries(cmd) => commands::entries(&Ctx::new(&cli.global, false)?, cmd),
         Command::Ordered(cmd) => commands::ordered(&Ctx::new(&cli.global, false)?, cmd),
+        Command::V1(cmd) => commands::v1(&Ctx::new(&cli.global, false)?, cmd),
         Command::Messaging(cmd) => commands::messaging(&Ctx::new(&cli.global, false)?, cmd),
         Command::Bans(cmd) => commands::bans(&Ctx::new(&cli.global, false)?, cmd),
         Command::Export(args) => bulk::export(&Ctx::new(&cli.global, true)?, args),

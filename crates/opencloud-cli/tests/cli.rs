@@ -735,3 +735,217 @@ fn messaging_and_bans_commands() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--duration"));
 }
+
+#[test]
+fn every_v1_command_reads_and_writes_the_entries_v2_sees() {
+    let env = Env::new();
+    let d = ["--data-store", "Inv"];
+    let json = |args: &[&str]| -> Value {
+        let mut all = vec!["-o", "json"];
+        all.extend_from_slice(args);
+        let out = env.run(&all);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
+    };
+    // Set through v1 (the bytes as given, with their content-md5), read through v2.
+    let v = json(&[
+        "v1",
+        "entries",
+        "set",
+        d[0],
+        d[1],
+        "--scope",
+        "s1",
+        "p1",
+        r#"{ "gold": 5 }"#,
+        "--user",
+        "42",
+        "--attributes",
+        r#"{"tier":"gold"}"#,
+        "--exclusive-create",
+    ]);
+    let version = v["version"].as_str().unwrap().to_string();
+    assert_eq!(v["contentLength"], r#"{ "gold": 5 }"#.len(), "{v}");
+    let seen = json(&["entries", "get", d[0], d[1], "--scope", "s1", "p1"]);
+    assert_eq!(seen["value"], serde_json::json!({"gold": 5}));
+    assert_eq!(seen["users"], serde_json::json!(["users/42"]));
+    assert_eq!(seen["revisionId"], version.as_str());
+    // A second exclusive create and a stale version are refused.
+    let refused = env
+        .cmd()
+        .args([
+            "v1",
+            "entries",
+            "set",
+            d[0],
+            d[1],
+            "--scope",
+            "s1",
+            "p1",
+            "1",
+            "--exclusive-create",
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("412"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    env.run(&[
+        "v1",
+        "entries",
+        "set",
+        d[0],
+        d[1],
+        "--scope",
+        "s1",
+        "p1",
+        "6",
+        "--match-version",
+        &version,
+    ]);
+    let stale = env
+        .cmd()
+        .args([
+            "v1",
+            "entries",
+            "set",
+            d[0],
+            d[1],
+            "--scope",
+            "s1",
+            "p1",
+            "7",
+            "--match-version",
+            &version,
+        ])
+        .output()
+        .unwrap();
+    assert!(!stale.status.success());
+    // Get (latest, a version), versions newest first, increment, keys, stores, delete.
+    assert_eq!(
+        env.run(&["v1", "entries", "get", d[0], d[1], "--scope", "s1", "p1"])
+            .trim(),
+        "6"
+    );
+    let old = json(&[
+        "v1",
+        "entries",
+        "get",
+        d[0],
+        d[1],
+        "--scope",
+        "s1",
+        "p1",
+        "--version-id",
+        &version,
+    ]);
+    assert_eq!(old["value"], serde_json::json!({"gold": 5}));
+    let versions = json_lines(&env.run(&[
+        "-o", "json", "v1", "entries", "versions", d[0], d[1], "--scope", "s1", "p1", "--desc",
+    ]));
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[1]["version"], version.as_str());
+    assert_eq!(
+        env.run(&["v1", "entries", "increment", d[0], d[1], "n", "3"])
+            .trim(),
+        "3"
+    );
+    let keys = json_lines(&env.run(&[
+        "-o",
+        "json",
+        "v1",
+        "entries",
+        "list",
+        d[0],
+        d[1],
+        "--all-scopes",
+        "--page-size",
+        "1",
+    ]));
+    let pairs: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            format!(
+                "{}/{}",
+                k["scope"].as_str().unwrap(),
+                k["key"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(pairs, ["global/n", "s1/p1"]);
+    assert!(env.run(&["v1", "stores"]).contains("Inv"));
+    env.run(&["v1", "entries", "delete", d[0], d[1], "n"]);
+    let gone = env
+        .cmd()
+        .args(["entries", "get", d[0], d[1], "n"])
+        .output()
+        .unwrap();
+    assert_eq!(gone.status.code(), Some(4));
+    // Ordered through v1, read through v2.
+    env.run(&[
+        "v1",
+        "ordered",
+        "create",
+        "--data-store",
+        "Scores",
+        "a",
+        "-3",
+    ]);
+    env.run(&[
+        "v1",
+        "ordered",
+        "update",
+        "--data-store",
+        "Scores",
+        "b",
+        "9",
+        "--allow-missing",
+    ]);
+    assert!(
+        env.run(&[
+            "v1",
+            "ordered",
+            "increment",
+            "--data-store",
+            "Scores",
+            "a",
+            "1"
+        ])
+        .contains("-2")
+    );
+    let top = json_lines(&env.run(&[
+        "-o",
+        "json",
+        "v1",
+        "ordered",
+        "list",
+        "--data-store",
+        "Scores",
+        "--desc",
+        "--max",
+        "0",
+    ]));
+    assert_eq!(top.len(), 1);
+    assert_eq!(top[0]["id"], "a");
+    assert!(
+        env.run(&["ordered", "get", "--data-store", "Scores", "b"])
+            .contains('9')
+    );
+    env.run(&["v1", "ordered", "delete", "--data-store", "Scores", "b"]);
+    env.run(&["v1", "ordered", "delete", "--data-store", "Scores", "b"]);
+    // Bad input is refused before sending.
+    let bad = env
+        .cmd()
+        .args(["v1", "entries", "set", d[0], d[1], "k", "not json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        bad.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("value"));
+}

@@ -104,6 +104,23 @@ fn set_and_get_carry_the_value_in_the_body_and_metadata_in_headers() {
 }
 
 #[test]
+fn the_bytes_written_are_the_bytes_read() {
+    let h = Http::unthrottled();
+    let body = "{ \"b\": 1,\n  \"a\": [2.50, \"x\"] }\n";
+    let r = set(&h, "datastoreName=D&entryKey=k", body, &[]);
+    assert_eq!(r.body["contentLength"], body.len(), "{}", r.text);
+    let g = h.get(&q(ENTRY, "datastoreName=D&entryKey=k"));
+    assert_eq!(g.text, body);
+    assert_eq!(
+        g.header("content-md5"),
+        opencloud_core::wire::content_md5(body.as_bytes())
+    );
+    // v2 reads the same value.
+    let v2 = h.get("/cloud/v2/universes/1/data-stores/D/entries/k");
+    assert_eq!(v2.body["value"], json!({"b": 1, "a": [2.5, "x"]}));
+}
+
+#[test]
 fn a_wrong_checksum_or_a_bad_header_is_refused_and_writes_nothing() {
     let h = Http::unthrottled();
     assert_eq!(set(&h, "datastoreName=D&entryKey=k", "1", &[]).status, 200);

@@ -211,7 +211,7 @@ fn value_reply(rev: &Revision) -> Reply {
             drop_connection: false,
         };
     }
-    let bytes = rev.value.to_string().into_bytes();
+    let bytes = rev.raw.clone().into_bytes();
     headers.extend(header(CONTENT_MD5, &content_md5(&bytes)));
     Reply {
         status: StatusCode::OK,
@@ -226,11 +226,7 @@ fn value_reply(rev: &Revision) -> Reply {
 
 /// An `EntryVersion` object.
 fn version_json(rev: &Revision) -> Value {
-    let length = if rev.deleted {
-        0
-    } else {
-        rev.value.to_string().len()
-    };
+    let length = if rev.deleted { 0 } else { rev.raw.len() };
     json!({
         "version": rev.revision_id,
         "deleted": rev.deleted,
@@ -404,6 +400,8 @@ pub fn set(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     let value: Value = serde_json::from_slice(c.body).map_err(|err| {
         ApiError::invalid(format!("The content is not JSON: {err}")).v1_detail("ContentNotJson")
     })?;
+    // Valid JSON is valid UTF-8: the bytes are kept as they came.
+    let text = String::from_utf8_lossy(c.body).into_owned();
     check_value(&value)
         .map_err(|err| ApiError::invalid(err.to_string()).v1_detail("ContentTooBig"))?;
     let users = users_header(c)?;
@@ -434,7 +432,11 @@ pub fn set(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
         err.headers = current.as_ref().map(metadata_headers).unwrap_or_default();
         return Err(err);
     }
-    let rev = store.write(&e, NewRevision::live(value, users, attributes), c.now)?;
+    let rev = store.write(
+        &e,
+        NewRevision::live(value, users, attributes).with_raw(text),
+        c.now,
+    )?;
     Ok(Reply::json(&version_json(&rev)))
 }
 

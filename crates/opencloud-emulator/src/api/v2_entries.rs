@@ -81,6 +81,7 @@ impl From<WriteBody> for NewRevision {
         NewRevision {
             deleted: false,
             value: b.value,
+            raw: None,
             users: b.users,
             attributes: b.attributes,
         }

@@ -24,6 +24,7 @@ fn row_revision(r: &rusqlite::Row<'_>) -> rusqlite::Result<Revision> {
         create_time: ts(r.get(3)?),
         deleted: r.get(4)?,
         value: serde_json::from_str(&value).unwrap_or(Value::Null),
+        raw: value,
         users: serde_json::from_str(&users).unwrap_or_default(),
         attributes: attrs.and_then(|a| serde_json::from_str(&a).ok()),
         etag: r.get(8)?,
@@ -91,7 +92,7 @@ impl EntryStorage for SqliteStorage {
             _ => now,
         };
         let revision_id = format!("{:016X}.{:010}.{:016X}.01", us(create_time), seq, us(now));
-        let value = rev.value.to_string();
+        let value = rev.raw.clone().unwrap_or_else(|| rev.value.to_string());
         let etag = etag_of(&revision_id, &value);
         let users = Value::from(rev.users.clone()).to_string();
         let attrs = rev
@@ -116,6 +117,7 @@ impl EntryStorage for SqliteStorage {
             create_time,
             deleted: rev.deleted,
             value: rev.value,
+            raw: value,
             users: rev.users,
             attributes: rev.attributes,
             etag,

@@ -105,6 +105,9 @@ pub struct Revision {
     pub deleted: bool,
     /// The value.
     pub value: Value,
+    /// The value as stored: the JSON text a legacy v1 write sent, byte for byte, or the
+    /// compact serialization of a v2 write. v1 reads answer these bytes.
+    pub raw: String,
     /// Users (`users/N` strings).
     pub users: Vec<String>,
     /// Attributes.
@@ -120,6 +123,9 @@ pub struct NewRevision {
     pub deleted: bool,
     /// The value.
     pub value: Value,
+    /// The value's JSON text to store as it is (a v1 write's body); `None` stores the compact
+    /// serialization of `value`.
+    pub raw: Option<String>,
     /// Users.
     pub users: Vec<String>,
     /// Attributes.
@@ -136,9 +142,16 @@ impl NewRevision {
         Self {
             deleted: false,
             value,
+            raw: None,
             users,
             attributes,
         }
+    }
+
+    /// Stores `text`, the JSON text `value` was read from, as it is.
+    pub fn with_raw(mut self, text: String) -> Self {
+        self.raw = Some(text);
+        self
     }
 
     /// A deletion tombstone: no value, users or attributes.
@@ -146,6 +159,7 @@ impl NewRevision {
         Self {
             deleted: true,
             value: Value::Null,
+            raw: None,
             users: Vec::new(),
             attributes: None,
         }
