@@ -134,6 +134,7 @@ fn main() {
         }
     }
     let _ = emulator.kill();
+    let _ = emulator.wait();
     let _ = std::fs::remove_dir_all(&dir);
     println!("| entries | export: median s | bare GETs: median s | export / bare GETs |");
     println!("|---|---|---|---|");
