@@ -19,7 +19,7 @@ use opencloud_blocking::{Client, DataStoreHandle};
 
 const KEY: &str = "opencloud-emulator-dev-key";
 const THREADS: usize = 16;
-const RUNS: usize = 3;
+const RUNS: usize = 5;
 
 /// Runs `f(i)` for every `i < n` on `THREADS` threads; panics on a failure.
 fn on_threads(n: usize, f: impl Fn(usize) + Sync) {
