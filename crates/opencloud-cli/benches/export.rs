@@ -10,43 +10,15 @@
 //! `cargo bench -p opencloud-cli --bench export` (`-- --test` for a quick run with 1,000 and
 //! 10,000 entries)
 
-use std::io::BufRead;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use opencloud_blocking::{Client, DataStoreHandle};
+use common::{KEY, THREADS, client, on_threads, seed, start_emulator};
+use opencloud_blocking::DataStoreHandle;
 
-const KEY: &str = "opencloud-emulator-dev-key";
-const THREADS: usize = 16;
 const RUNS: usize = 5;
-
-/// Runs `f(i)` for every `i < n` on `THREADS` threads; panics on a failure.
-fn on_threads(n: usize, f: impl Fn(usize) + Sync) {
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..THREADS {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= n {
-                        break;
-                    }
-                    f(i);
-                }
-            });
-        }
-    });
-}
-
-fn seed(store: &DataStoreHandle, n: usize) {
-    on_threads(n, |i| {
-        store
-            .entry(&format!("user_{i:07}"))
-            .set(&serde_json::json!({"coins": i % 1000, "items": ["sword", "shield"], "level": i % 60}))
-            .expect("seed write");
-    });
-}
 
 fn bare_gets(store: &DataStoreHandle, n: usize) -> Duration {
     let start = Instant::now();
@@ -89,28 +61,8 @@ fn main() {
     } else {
         [10_000, 100_000]
     };
-    let mut emulator = Command::new(env!("CARGO_BIN_EXE_opencloud"))
-        .args(["emulator", "--listen", "127.0.0.1:0", "--throttle", "off"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the emulator");
-    let mut lines = std::io::BufReader::new(emulator.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = lines
-            .next()
-            .expect("the emulator says where it listens")
-            .unwrap();
-        if let Some(url) = line.strip_prefix("listening on ") {
-            break url.to_string();
-        }
-    };
-    let client = Client::builder()
-        .api_key(KEY)
-        .base_url(&base)
-        .universe(1)
-        .build()
-        .unwrap();
+    let (mut emulator, base) = start_emulator();
+    let client = client(&base);
     let dir = std::env::temp_dir().join(format!("oc-export-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for n in sizes {
