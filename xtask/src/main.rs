@@ -74,7 +74,18 @@ fn validate(table: &Table) -> Result<(), String> {
                 op.id
             ));
         }
-        if !["read", "write", "list", "remove", "snapshot"].contains(&op.throttle.as_str()) {
+        if ![
+            "read",
+            "write",
+            "list",
+            "remove",
+            "snapshot",
+            "publish",
+            "restriction-read",
+            "restriction-write",
+        ]
+        .contains(&op.throttle.as_str())
+        {
             return Err(format!(
                 "{}: unknown throttle category {}",
                 op.id, op.throttle

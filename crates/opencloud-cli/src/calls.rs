@@ -141,8 +141,8 @@ pub fn announced_budget(base_url: &str, allow_http: bool) -> Option<Option<RateL
         limits = limits.with(
             c,
             CategoryLimit {
-                requests: l.get("requests_per_minute")?.as_u64()?,
-                bytes: l.get("bytes_per_minute")?.as_u64()?,
+                requests: l.get("requests")?.as_u64()?,
+                bytes: l.get("bytes")?.as_u64()?,
             },
         );
     }

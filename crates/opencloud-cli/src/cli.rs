@@ -117,7 +117,8 @@ pub struct Global {
     #[arg(long, global = true, default_value_t = 7, value_parser = clap::value_parser!(u32).range(0..=50))]
     pub retries: u32,
     /// Client-side rate limit: `auto` (the budget of the service or of an emulator that announces
-    /// it), `off`, or N requests per minute per category.
+    /// it), `off`, or N requests per minute per category (the per-second user restriction
+    /// budgets keep their documented limits).
     #[arg(long, global = true, default_value = "auto", value_parser = parse_rate_limit, value_name = "auto|off|N")]
     pub rate_limit: RateLimit,
 }

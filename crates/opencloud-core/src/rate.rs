@@ -1,4 +1,5 @@
-//! Per-universe request and byte budgets over a sliding minute.
+//! Per-universe request and byte budgets over a sliding window (a minute, or a second for the
+//! categories the service limits per second: see [`ThrottleCategory::window`]).
 //!
 //! The same budget throttles the clients (so a bulk job never trips 429) and the emulator (so it
 //! answers 429 as the service does). Time comes in as an argument.
@@ -12,15 +13,16 @@ use jiff::Timestamp;
 use crate::names::UniverseId;
 use crate::route::ThrottleCategory;
 
-/// The window every limit is counted over.
+/// The window of the data store and messaging budgets (the user restriction ones are counted
+/// per second: [`ThrottleCategory::window`]).
 pub const WINDOW: Duration = Duration::from_secs(60);
 
-/// One category's limits per minute.
+/// One category's limits per window of the category ([`ThrottleCategory::window`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CategoryLimit {
-    /// Requests per minute.
+    /// Requests per window.
     pub requests: u64,
-    /// Bytes per minute (request bodies for writes, response bodies for reads).
+    /// Bytes per window (request bodies for writes, response bodies for reads).
     pub bytes: u64,
 }
 
@@ -37,21 +39,25 @@ const MB: u64 = 1_048_576;
 /// The limits of every category.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimits {
-    limits: [CategoryLimit; 5],
+    limits: [CategoryLimit; ThrottleCategory::ALL.len()],
 }
 
 impl RateLimits {
     /// The documented per-universe defaults for an experience with no players online: 300
     /// requests per minute for each of read, write, list and remove (`300 + concurrentUsers × N`),
-    /// 60 snapshots per minute, 20 MB/minute of reads and 10 MB/minute of writes.
+    /// 60 snapshots per minute, 20 MB/minute of reads and 10 MB/minute of writes; 50 message
+    /// publishes per minute; 50 user restriction reads (get, list, logs) and 10 updates per
+    /// second.
     pub fn documented_defaults() -> Self {
         Self::for_concurrent_users(0)
     }
 
     /// The documented limits for an experience with `users` players online:
-    /// read `300 + 40n`, write `300 + 20n`, list `300 + 2n`, remove `300 + 40n` requests per minute.
+    /// read `300 + 40n`, write `300 + 20n`, list `300 + 2n`, remove `300 + 40n` requests per
+    /// minute, publish `50 + 5n` per minute (the messaging guide); the user restriction limits
+    /// (50 reads and 10 updates per second) do not depend on players.
     pub fn for_concurrent_users(users: u64) -> Self {
-        let req = |per: u64| 300 + per * users;
+        let req = |per: u64| per.saturating_mul(users).saturating_add(300);
         Self {
             limits: [
                 CategoryLimit {
@@ -74,6 +80,18 @@ impl RateLimits {
                     requests: 60,
                     bytes: u64::MAX,
                 },
+                CategoryLimit {
+                    requests: users.saturating_mul(5).saturating_add(50),
+                    bytes: u64::MAX,
+                },
+                CategoryLimit {
+                    requests: 50,
+                    bytes: u64::MAX,
+                },
+                CategoryLimit {
+                    requests: 10,
+                    bytes: u64::MAX,
+                },
             ],
         }
     }
@@ -81,13 +99,20 @@ impl RateLimits {
     /// No limits at all.
     pub fn unlimited() -> Self {
         Self {
-            limits: [CategoryLimit::UNLIMITED; 5],
+            limits: [CategoryLimit::UNLIMITED; ThrottleCategory::ALL.len()],
         }
     }
 
-    /// The same limit for every category.
+    /// The same limit, per minute, for every category counted per minute (data stores and
+    /// messaging); the categories counted per second keep their documented limits.
     pub fn uniform(limit: CategoryLimit) -> Self {
-        Self { limits: [limit; 5] }
+        let mut limits = Self::documented_defaults();
+        for c in ThrottleCategory::ALL {
+            if c.window() == WINDOW {
+                limits = limits.with(c, limit);
+            }
+        }
+        limits
     }
 
     /// Replaces one category's limit.
@@ -141,7 +166,7 @@ pub struct Reservation {
 }
 
 impl Window {
-    fn expire(&mut self, now: Timestamp) {
+    fn expire(&mut self, now: Timestamp, window: Duration) {
         let timeout = PENDING_TIMEOUT.as_millis() as i64;
         let mut abandoned = false;
         for e in self
@@ -156,7 +181,7 @@ impl Window {
         if abandoned {
             self.events.make_contiguous().sort_by_key(|e| e.time);
         }
-        let cutoff = now.as_millisecond() - WINDOW.as_millis() as i64;
+        let cutoff = now.as_millisecond() - window.as_millis() as i64;
         while let Some(e) = self.events.front() {
             if e.pending || e.time.as_millisecond() > cutoff {
                 break;
@@ -167,14 +192,18 @@ impl Window {
     }
 
     /// How long until a request of `bytes` fits, or zero.
-    fn wait(&self, limit: CategoryLimit, bytes: u64, now: Timestamp) -> Duration {
+    fn wait(&self, limit: CategoryLimit, bytes: u64, now: Timestamp, window: Duration) -> Duration {
         let until = |e: &Event| {
             if e.pending {
                 return PENDING_POLL;
             }
-            let ms = e.time.as_millisecond() + WINDOW.as_millis() as i64 - now.as_millisecond();
+            let ms = e.time.as_millisecond() + window.as_millis() as i64 - now.as_millisecond();
             Duration::from_millis(ms.max(1) as u64)
         };
+        if limit.requests == 0 {
+            // Nothing ever fits: a budget of no requests throttles every one.
+            return window;
+        }
         let mut wait = Duration::ZERO;
         if self.events.len() as u64 >= limit.requests {
             let idx = self.events.len() - limit.requests as usize;
@@ -242,8 +271,8 @@ impl RateBudget {
             .windows
             .entry((universe.clone(), category))
             .or_default();
-        w.expire(now);
-        let wait = w.wait(limit, bytes, now);
+        w.expire(now, category.window());
+        let wait = w.wait(limit, bytes, now, category.window());
         if wait > Duration::ZERO {
             return Err(wait);
         }
@@ -296,7 +325,8 @@ impl RateBudget {
     }
 
     /// Records that a reserved request's response arrived at `now`, carrying `response_bytes`
-    /// (counted for read and list budgets). From then on it leaves the window a minute after `now`.
+    /// (counted for read and list budgets). From then on it leaves the window one window (a
+    /// minute, or a second) after `now`.
     pub fn settle(&mut self, reservation: &Reservation, response_bytes: u64, now: Timestamp) {
         if reservation.id == 0 {
             return;
@@ -313,10 +343,7 @@ impl RateBudget {
         let mut e = w.events.remove(pos).expect("position is in range");
         e.time = e.time.max(now);
         e.pending = false;
-        if matches!(
-            reservation.category,
-            ThrottleCategory::Read | ThrottleCategory::List
-        ) {
+        if reservation.category.counts_response_bytes() {
             e.bytes += response_bytes;
             w.bytes += response_bytes;
         }
@@ -339,7 +366,7 @@ impl RateBudget {
             .windows
             .entry((universe.clone(), category))
             .or_default();
-        w.expire(now);
+        w.expire(now, category.window());
         match w.events.back_mut() {
             Some(last) => last.bytes += bytes,
             None => w.events.push_back(Event {
@@ -363,7 +390,7 @@ impl RateBudget {
             .windows
             .entry((universe.clone(), category))
             .or_default();
-        w.expire(now);
+        w.expire(now, category.window());
         (w.events.len() as u64, w.bytes)
     }
 }

@@ -19,7 +19,9 @@ pub enum RetryClass {
     UnappliedOnly,
 }
 
-/// The per-universe throttling budget an operation draws on.
+/// The per-universe throttling budget an operation draws on. Each category counts its requests
+/// over its own sliding [`window`](ThrottleCategory::window): a minute for the data store and
+/// messaging budgets, a second for the user restriction ones, as the service documents them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThrottleCategory {
     /// Get entry.
@@ -32,16 +34,25 @@ pub enum ThrottleCategory {
     Remove,
     /// Snapshot data stores.
     Snapshot,
+    /// Publish a message (v2 `:publishMessage` and v1 messaging alike).
+    Publish,
+    /// Get and list user restrictions, list their logs.
+    RestrictionRead,
+    /// Update a user restriction.
+    RestrictionWrite,
 }
 
 impl ThrottleCategory {
     /// Every category.
-    pub const ALL: [ThrottleCategory; 5] = [
+    pub const ALL: [ThrottleCategory; 8] = [
         ThrottleCategory::Read,
         ThrottleCategory::Write,
         ThrottleCategory::List,
         ThrottleCategory::Remove,
         ThrottleCategory::Snapshot,
+        ThrottleCategory::Publish,
+        ThrottleCategory::RestrictionRead,
+        ThrottleCategory::RestrictionWrite,
     ];
 
     /// A lowercase name, as used in docs and configuration.
@@ -52,7 +63,34 @@ impl ThrottleCategory {
             ThrottleCategory::List => "list",
             ThrottleCategory::Remove => "remove",
             ThrottleCategory::Snapshot => "snapshot",
+            ThrottleCategory::Publish => "publish",
+            ThrottleCategory::RestrictionRead => "restriction-read",
+            ThrottleCategory::RestrictionWrite => "restriction-write",
         }
+    }
+
+    /// The category named `name` (see [`as_str`](ThrottleCategory::as_str)).
+    pub fn from_name(name: &str) -> Option<ThrottleCategory> {
+        ThrottleCategory::ALL
+            .into_iter()
+            .find(|c| c.as_str() == name)
+    }
+
+    /// The sliding window the category's limits are counted over: a second for the user
+    /// restriction budgets (documented per second), a minute for every other.
+    pub fn window(self) -> std::time::Duration {
+        match self {
+            ThrottleCategory::RestrictionRead | ThrottleCategory::RestrictionWrite => {
+                std::time::Duration::from_secs(1)
+            }
+            _ => std::time::Duration::from_secs(60),
+        }
+    }
+
+    /// Whether a response's body counts against the category's byte budget (reads and lists of
+    /// data stores).
+    pub fn counts_response_bytes(self) -> bool {
+        matches!(self, ThrottleCategory::Read | ThrottleCategory::List)
     }
 }
 

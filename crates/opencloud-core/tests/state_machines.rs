@@ -355,6 +355,98 @@ fn documented_default_limits() {
 }
 
 #[test]
+fn experience_budgets_are_their_own_and_restrictions_count_per_second() {
+    let d = RateLimits::documented_defaults();
+    assert_eq!(d.get(ThrottleCategory::Publish).requests, 50);
+    assert_eq!(d.get(ThrottleCategory::RestrictionRead).requests, 50);
+    assert_eq!(d.get(ThrottleCategory::RestrictionWrite).requests, 10);
+    let busy = RateLimits::for_concurrent_users(20);
+    assert_eq!(
+        busy.get(ThrottleCategory::Publish).requests,
+        150,
+        "the messaging guide's example: 50 + 5 x 20"
+    );
+    assert_eq!(busy.get(ThrottleCategory::RestrictionWrite).requests, 10);
+    assert_eq!(
+        RateLimits::for_concurrent_users(u64::MAX)
+            .get(ThrottleCategory::Publish)
+            .requests,
+        u64::MAX,
+        "saturates"
+    );
+
+    let u = UniverseId::from(1);
+    let mut b = RateBudget::new(d);
+    // Ten updates in one second; the eleventh waits for the first to leave its one-second window.
+    for i in 0..10 {
+        let at = t(f64::from(i) * 0.05);
+        assert_eq!(
+            acq(&mut b, &u, ThrottleCategory::RestrictionWrite, 0, at),
+            Ok(())
+        );
+    }
+    assert_eq!(
+        acq(&mut b, &u, ThrottleCategory::RestrictionWrite, 0, t(0.5)),
+        Err(Duration::from_millis(500))
+    );
+    assert_eq!(
+        acq(&mut b, &u, ThrottleCategory::RestrictionWrite, 0, t(1.0)),
+        Ok(())
+    );
+    // Publishing draws on its own budget, not on the data store writes.
+    for i in 0..50 {
+        assert_eq!(
+            acq(
+                &mut b,
+                &u,
+                ThrottleCategory::Publish,
+                10,
+                t(2.0 + f64::from(i) / 100.0)
+            ),
+            Ok(())
+        );
+    }
+    assert_eq!(
+        acq(&mut b, &u, ThrottleCategory::Publish, 10, t(3.0)),
+        Err(Duration::from_secs(59))
+    );
+    assert_eq!(b.used(&u, ThrottleCategory::Write, t(3.0)), (0, 0));
+    assert_eq!(acq(&mut b, &u, ThrottleCategory::Write, 10, t(3.0)), Ok(()));
+    // `uniform` sets the per-minute categories only; a per-second limit stays as documented.
+    let l = RateLimits::uniform(CategoryLimit {
+        requests: 7,
+        bytes: 70,
+    });
+    assert_eq!(l.get(ThrottleCategory::Publish).requests, 7);
+    assert_eq!(l.get(ThrottleCategory::RestrictionRead).requests, 50);
+    assert_eq!(
+        ThrottleCategory::from_name("restriction-write"),
+        Some(ThrottleCategory::RestrictionWrite)
+    );
+    assert_eq!(ThrottleCategory::from_name("Write"), None);
+}
+
+#[test]
+fn a_budget_of_no_requests_throttles_every_one_without_panicking() {
+    let u = UniverseId::from(1);
+    let mut b = RateBudget::new(RateLimits::unlimited().with(
+        ThrottleCategory::Publish,
+        CategoryLimit {
+            requests: 0,
+            bytes: 0,
+        },
+    ));
+    assert_eq!(
+        acq(&mut b, &u, ThrottleCategory::Publish, 0, t(0.0)),
+        Err(Duration::from_secs(60))
+    );
+    assert!(
+        b.try_reserve(&u, ThrottleCategory::Publish, 5, t(1.0))
+            .is_err()
+    );
+}
+
+#[test]
 fn reservations_hold_their_slot_until_settled() {
     let u = UniverseId::from(1);
     let mut b = RateBudget::new(RateLimits::uniform(CategoryLimit {

@@ -255,6 +255,53 @@ pub struct Throttle {
     pub enforce: bool,
     /// The budgets.
     pub budget: RateBudget,
+    /// Restriction updates per user.
+    pub per_user: UserUpdates,
+}
+
+/// How many restriction updates of one user of a universe the service allows in any minute.
+pub const USER_UPDATES_PER_MINUTE: usize = 2;
+
+/// Beyond this many users tracked, the ones with no update in the last minute are forgotten.
+const USER_UPDATES_TRACKED: usize = 10_000;
+
+/// The restriction updates of each user of each universe in the last minute: the service allows
+/// [`USER_UPDATES_PER_MINUTE`] for one user, over the universe's own budget.
+#[derive(Debug, Default)]
+pub struct UserUpdates {
+    times: std::collections::HashMap<(String, String), VecDeque<Timestamp>>,
+}
+
+impl UserUpdates {
+    /// Counts an update of `user` in `universe` at `now`, or says how long until one fits
+    /// (nothing is counted then).
+    pub fn try_take(&mut self, universe: &str, user: &str, now: Timestamp) -> Result<(), Duration> {
+        let minute = 60_000i64;
+        let now_ms = now.as_millisecond();
+        let cutoff = now_ms.saturating_sub(minute);
+        if self.times.len() > USER_UPDATES_TRACKED {
+            self.times
+                .retain(|_, q| q.back().is_some_and(|t| t.as_millisecond() > cutoff));
+        }
+        let q = self
+            .times
+            .entry((universe.to_string(), user.to_string()))
+            .or_default();
+        while q.front().is_some_and(|t| t.as_millisecond() <= cutoff) {
+            q.pop_front();
+        }
+        if q.len() >= USER_UPDATES_PER_MINUTE {
+            let first = q.front().map_or(now_ms, |t| t.as_millisecond());
+            // A clock set backwards can put `first` after `now`: never more than a minute.
+            let wait = first
+                .saturating_add(minute)
+                .saturating_sub(now_ms)
+                .clamp(1, minute);
+            return Err(Duration::from_millis(wait.unsigned_abs()));
+        }
+        q.push_back(now);
+        Ok(())
+    }
 }
 
 /// How many requests the log keeps at most.
@@ -288,7 +335,7 @@ pub struct ClockCommand {
 struct ThrottleCommand {
     #[serde(default)]
     enforce: Option<bool>,
-    /// A limit for every category.
+    /// A limit for every category counted per minute.
     #[serde(default)]
     requests_per_minute: Option<u64>,
     #[serde(default)]
@@ -296,6 +343,21 @@ struct ThrottleCommand {
     /// Reset to the documented defaults (for this many concurrent users).
     #[serde(default)]
     concurrent_users: Option<u64>,
+    /// Per category (by name), a limit per the category's window, over what the fields above
+    /// set (or over the limits in effect).
+    #[serde(default)]
+    limits: Option<std::collections::BTreeMap<String, LimitCommand>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitCommand {
+    /// Requests per window (unlimited when absent).
+    #[serde(default)]
+    requests: Option<u64>,
+    /// Bytes per window (unlimited when absent).
+    #[serde(default)]
+    bytes: Option<u64>,
 }
 
 fn bad(msg: impl Into<String>) -> Response {
@@ -355,7 +417,11 @@ pub fn parse_fault(body: &[u8]) -> Result<Fault, String> {
 }
 
 /// Parses and checks throttle settings into what to apply.
-pub fn parse_throttle_command(body: &[u8]) -> Result<(Option<bool>, Option<RateLimits>), String> {
+/// `current` is the limits in effect, which a command naming only some categories changes.
+pub fn parse_throttle_command(
+    body: &[u8],
+    current: &RateLimits,
+) -> Result<(Option<bool>, Option<RateLimits>), String> {
     let cmd: ThrottleCommand =
         serde_json::from_slice(body).map_err(|e| format!("invalid throttle settings: {e}"))?;
     let limits = if let Some(u) = cmd.concurrent_users {
@@ -372,6 +438,30 @@ pub fn parse_throttle_command(body: &[u8]) -> Result<(Option<bool>, Option<RateL
         }))
     } else {
         None
+    };
+    let limits = match cmd.limits {
+        None => limits,
+        Some(per) => {
+            let mut l = limits.unwrap_or_else(|| current.clone());
+            for (name, limit) in per {
+                let category = ThrottleCategory::from_name(&name).ok_or_else(|| {
+                    format!(
+                        "unknown throttle category {name:?}: one of {}",
+                        ThrottleCategory::ALL
+                            .map(ThrottleCategory::as_str)
+                            .join(", ")
+                    )
+                })?;
+                l = l.with(
+                    category,
+                    CategoryLimit {
+                        requests: limit.requests.unwrap_or(u64::MAX),
+                        bytes: limit.bytes.unwrap_or(u64::MAX),
+                    },
+                );
+            }
+            Some(l)
+        }
     };
     Ok((cmd.enforce, limits))
 }
@@ -455,7 +545,11 @@ pub(crate) async fn throttle_get(State(app): State<Arc<App>>) -> Response {
             let l = t.budget.limits().get(*c);
             (
                 c.as_str().to_string(),
-                json!({ "requests_per_minute": l.requests, "bytes_per_minute": l.bytes }),
+                json!({
+                    "requests": l.requests,
+                    "bytes": l.bytes,
+                    "window_seconds": c.window().as_secs(),
+                }),
             )
         })
         .collect();
@@ -466,7 +560,8 @@ pub(crate) async fn throttle_post(
     State(app): State<Arc<App>>,
     body: axum::body::Bytes,
 ) -> Response {
-    match parse_throttle_command(&body) {
+    let current = lock(&app.throttle).budget.limits().clone();
+    match parse_throttle_command(&body, &current) {
         Ok((enforce, limits)) => {
             app.set_throttle(enforce, limits);
             throttle_get(State(app)).await

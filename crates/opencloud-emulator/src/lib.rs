@@ -152,6 +152,7 @@ impl App {
             throttle: Mutex::new(control::Throttle {
                 enforce: config.throttle,
                 budget: RateBudget::new(config.limits.clone()),
+                per_user: control::UserUpdates::default(),
             }),
             faults: Mutex::new(Vec::new()),
             log: Mutex::new(control::RequestLog::default()),
@@ -181,6 +182,7 @@ impl App {
         lock(&self.log).clear();
         let mut t = lock(&self.throttle);
         t.budget = RateBudget::new(t.budget.limits().clone());
+        t.per_user = control::UserUpdates::default();
         Ok(())
     }
 
@@ -197,6 +199,7 @@ impl App {
         }
         if let Some(l) = limits {
             t.budget = RateBudget::new(l);
+            t.per_user = control::UserUpdates::default();
         }
     }
 

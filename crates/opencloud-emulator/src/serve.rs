@@ -187,7 +187,8 @@ pub struct ServeArgs {
     /// Throttling: enforce the documented per-universe budgets, or off.
     #[arg(long, value_enum, default_value_t = ThrottleMode::Enforce)]
     pub throttle: ThrottleMode,
-    /// Requests per minute per universe and category, instead of the documented defaults.
+    /// Requests per minute per universe for every per-minute category, instead of the documented
+    /// defaults (the per-second user restriction budgets stay as documented).
     #[arg(long)]
     pub requests_per_minute: Option<u64>,
     /// Allow listening on an address that is not loopback.

@@ -351,6 +351,7 @@ proptest! {
         delay in prop_oneof![any::<u64>().prop_map(|n| json!(n)), any::<i64>().prop_map(|n| json!(n)), any::<f64>().prop_map(|f| json!(f))],
         status in any::<i64>(),
         users in any::<u64>(),
+        category in proptest::sample::select(opencloud_core::ThrottleCategory::ALL.to_vec()),
         raw in proptest::collection::vec(any::<u8>(), 0..40),
     ) {
         let app = App::new(&EmulatorConfig::unthrottled()).unwrap();
@@ -361,11 +362,17 @@ proptest! {
         if let Ok(f) = parse_fault(json!({"path": "*", "delay_ms": delay, "status": status}).to_string().as_bytes()) {
             prop_assert!(f.delay_ms <= opencloud_emulator::control::MAX_FAULT_DELAY_MS);
         }
-        if let Ok((e, l)) = parse_throttle_command(json!({"concurrent_users": users}).to_string().as_bytes()) {
+        let current = opencloud_core::RateLimits::documented_defaults();
+        if let Ok((e, l)) = parse_throttle_command(json!({"concurrent_users": users}).to_string().as_bytes(), &current) {
             app.set_throttle(e, l);
         }
+        let per = json!({"enforce": true, "limits": {category.as_str(): {"requests": users % 3, "bytes": users}}});
+        let (e, l) = parse_throttle_command(per.to_string().as_bytes(), &current)
+            .map_err(TestCaseError::fail)?;
+        prop_assert_eq!(l.as_ref().map(|l| l.get(category).requests), Some(users % 3));
+        app.set_throttle(e, l);
         let _ = parse_clock_command(&raw);
         let _ = parse_fault(&raw);
-        let _ = parse_throttle_command(&raw);
+        let _ = parse_throttle_command(&raw, &current);
     }
 }

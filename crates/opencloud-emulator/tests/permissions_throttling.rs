@@ -225,7 +225,13 @@ fn throttling_answers_429_with_retry_after_and_recovers_when_the_window_moves() 
         "/_emulator/throttle",
         Some(json!({"enforce": true, "requests_per_minute": 2})),
     );
-    assert_eq!(t.body["limits"]["write"]["requests_per_minute"], 2);
+    assert_eq!(t.body["limits"]["write"]["requests"], 2);
+    assert_eq!(t.body["limits"]["write"]["window_seconds"], 60);
+    assert_eq!(
+        t.body["limits"]["restriction-write"]["requests"], 10,
+        "a per-minute setting leaves the per-second budgets as documented"
+    );
+    assert_eq!(t.body["limits"]["restriction-write"]["window_seconds"], 1);
     assert_eq!(h.get(&format!("{E}/k")).status, 200);
     assert_eq!(h.get(&format!("{E}/k")).status, 200);
     assert_eq!(h.get(&format!("{E}/k")).status, 429);
@@ -338,4 +344,100 @@ fn v1_writes_need_the_scopes_their_data_needs() {
     // Nothing was written by the refused calls.
     let g = h.get(&format!("{entry}?datastoreName=Inv&entryKey=fresh"));
     assert_eq!(g.status, 404, "{}", g.text);
+}
+
+#[test]
+fn messaging_and_restrictions_have_their_own_documented_budgets() {
+    let h = Http::start(EmulatorConfig {
+        throttle: true,
+        frozen_at: Some("2024-01-01T00:00:00Z".parse().unwrap()),
+        ..EmulatorConfig::default()
+    });
+    const U: &str = "/cloud/v2/universes/1";
+    let publish = || {
+        h.post(
+            &format!("{U}:publishMessage"),
+            json!({"topic": "news", "message": "hi"}),
+        )
+    };
+    // 50 publishes a minute with no players online; the 51st waits for the window to move.
+    for i in 0..50 {
+        assert_eq!(publish().status, 200, "publish {i}");
+    }
+    let r = publish();
+    assert_error(&r, 429, "RESOURCE_EXHAUSTED");
+    assert_eq!(r.headers["retry-after"], "60");
+    assert!(r.text.contains("publish"), "names the budget: {}", r.text);
+    // They did not draw on the data store writes.
+    assert_eq!(
+        h.post(&format!("{E}?id=k"), json!({"value": 1})).status,
+        200
+    );
+
+    // Restriction updates: 10 a second per universe; here, 10 different users.
+    let ban = json!({"gameJoinRestriction": {"active": true, "privateReason": "r", "displayReason": "d"}});
+    let update = |user: u32| {
+        h.patch(
+            &format!("{U}/user-restrictions/{user}?updateMask=gameJoinRestriction"),
+            ban.clone(),
+        )
+    };
+    for user in 1..=10 {
+        assert_eq!(update(user).status, 200, "update of user {user}");
+    }
+    assert_error(&update(11), 429, "RESOURCE_EXHAUSTED");
+    // A second later the universe's budget has room again ...
+    h.control(
+        "POST",
+        "/_emulator/clock",
+        Some(json!({"advance_seconds": 1})),
+    );
+    assert_eq!(update(1).status, 200, "user 1's second update this minute");
+    // ... but one user may be updated only twice a minute.
+    let r = update(1);
+    assert_error(&r, 429, "RESOURCE_EXHAUSTED");
+    assert!(r.text.contains("at most 2 a minute"), "{}", r.text);
+    assert_eq!(r.headers["retry-after"], "59");
+    assert_eq!(update(12).status, 200, "another user is not held back");
+    h.control(
+        "POST",
+        "/_emulator/clock",
+        Some(json!({"advance_seconds": 59})),
+    );
+    assert_eq!(update(1).status, 200, "a minute after the first of the two");
+
+    // Reads: 50 a second; the 51st in the same second is throttled.
+    for _ in 0..50 {
+        assert_eq!(h.get(&format!("{U}/user-restrictions/1")).status, 200);
+    }
+    assert_error(
+        &h.get(&format!("{U}/user-restrictions")),
+        429,
+        "RESOURCE_EXHAUSTED",
+    );
+
+    // A category's limit can be set on its own.
+    let t = h.control(
+        "POST",
+        "/_emulator/throttle",
+        Some(json!({"limits": {"publish": {"requests": 1}}})),
+    );
+    assert_eq!(t.body["limits"]["publish"]["requests"], 1);
+    assert_eq!(
+        t.body["limits"]["read"]["requests"], 300,
+        "the others are kept"
+    );
+    assert_eq!(publish().status, 200);
+    assert_eq!(publish().status, 429);
+    let bad = h.control(
+        "POST",
+        "/_emulator/throttle",
+        Some(json!({"limits": {"messaging": {"requests": 1}}})),
+    );
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.text.contains("unknown throttle category"),
+        "{}",
+        bad.text
+    );
 }

@@ -170,6 +170,9 @@ impl App {
             .and_then(|granted| self.validated(req, route, &m.segments, now, granted, log))
             .and_then(|ctx| {
                 self.throttle(ctx.universe(), route.throttle, req.body.len(), now)?;
+                if route.throttle == ThrottleCategory::RestrictionWrite {
+                    self.throttle_user(ctx.universe(), ctx.param("user_restriction_id"), now)?;
+                }
                 let mut store = lock(&self.store);
                 self.maybe_purge(&mut **store, now)?;
                 if panic {
@@ -179,10 +182,7 @@ impl App {
                 let reply = dispatch(&mut **store, &mut lock(&self.messages), &ctx);
                 drop(store);
                 let reply = reply?;
-                if matches!(
-                    route.throttle,
-                    ThrottleCategory::Read | ThrottleCategory::List
-                ) {
+                if route.throttle.counts_response_bytes() {
                     self.throttle_bytes(ctx.universe(), route.throttle, reply.body_len(), now);
                 }
                 Ok(reply)
@@ -317,6 +317,26 @@ impl App {
                 Err(e)
             }
         }
+    }
+
+    /// The service's limit on updates of one user's restriction, over the universe's budget.
+    fn throttle_user(&self, universe: &str, user: &str, now: Timestamp) -> Result<(), ApiError> {
+        let mut t = lock(&self.throttle);
+        if !t.enforce {
+            return Ok(());
+        }
+        t.per_user.try_take(universe, user, now).map_err(|wait| {
+            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RESOURCE_EXHAUSTED",
+                format!(
+                    "Too many updates of user {user}'s restriction: at most {} a minute.",
+                    crate::control::USER_UPDATES_PER_MINUTE
+                ),
+            )
+            .with_header("retry-after", HeaderValue::from(secs))
+        })
     }
 
     fn throttle_bytes(
