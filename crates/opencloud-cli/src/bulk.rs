@@ -20,7 +20,8 @@ use std::sync::mpsc::{Receiver, channel, sync_channel};
 use md5::{Digest, Md5};
 use opencloud_blocking::{
     Attributes, DataStoreEntry, DataStoreName, EntryAddress, EntryKey, EntryWrite, ListEntries,
-    ListScope, Operation, Page, PageToken, PagedOperation, Scope, UpdateEntry, UserId,
+    ListScope, Operation, Page, PageToken, PagedOperation, Scope, Settled, UpdateEntry, UserId,
+    WriteFingerprint,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -28,7 +29,7 @@ use serde_json::{Map, Value};
 use crate::calls::{self, WriteOutcome};
 use crate::cli::{ExportArgs, ImportArgs, ImportMode, JournalArgs, MigrateArgs, OnDuplicate};
 use crate::ctx::{CliError, Ctx, exit};
-use crate::journal::{self, Journal, Outcome, Priors};
+use crate::journal::{self, Journal, Outcome, Prior, Priors, Writing};
 use crate::{signal, status};
 
 /// One line of an export file.
@@ -1294,6 +1295,27 @@ impl MigrateTarget<'_> {
         }
     }
 
+    /// Journals a guarded write about to be sent: its base and its fingerprint, which a resume
+    /// after a crash settles it by.
+    fn record_writing(&self, scope: &str, key: &str, base: &Pending, write: &EntryWrite) {
+        let fingerprint = WriteFingerprint::of_write(write);
+        if let Some(j) = self.journal
+            && let Err(e) = j.record_writing(
+                scope,
+                key,
+                Writing {
+                    etag: base.etag.as_deref(),
+                    revision: base.revision.revision_id.as_deref(),
+                    revision_time: base.revision.revision_create_time,
+                    fingerprint: fingerprint.as_str(),
+                },
+            )
+        {
+            status::eprint(&e.to_string());
+            signal::stop();
+        }
+    }
+
     /// Applies one answer: a guarded write in place (reading and transforming the entry again
     /// after a conflict, a bounded number of times), or an overwrite of the destination.
     fn apply(&self, job: MigrateJob) {
@@ -1340,7 +1362,7 @@ impl MigrateTarget<'_> {
                 return;
             }
             let outcome = if self.in_place {
-                self.record(&scope, &key, Outcome::Writing, base.etag.as_deref());
+                self.record_writing(&scope, &key, &base, &write);
                 calls::guarded_write(self.ctx, &op, &base.revision)
             } else {
                 calls::overwrite(self.ctx, a, write)
@@ -1403,9 +1425,12 @@ impl MigrateTarget<'_> {
 }
 
 /// For a resumed in-place migration: entries whose guarded write was sent but not answered
-/// when the last run ended. The write landed if the entry's etag is no longer the one it was
-/// guarded by (or someone else wrote it): either way its transform is not run again, and the
-/// entry is reported. If the etag is unchanged, the write did not land: the entry is redone.
+/// when the last run ended. If the entry's etag is still the one the write was guarded by, the
+/// write did not land: the entry is redone. Otherwise the revision history says what became of
+/// it (the core's `Settle`, by the fingerprint journaled before sending): the revision after the
+/// base is the write's (done, not transformed again), another writer's (the guarded write
+/// cannot have landed: the entry is redone from what is there now), or the history cannot tell
+/// (outcome unknown, left alone and reported).
 fn resolve_interrupted_writes(
     ctx: &Ctx,
     from: &DataStoreName,
@@ -1413,27 +1438,70 @@ fn resolve_interrupted_writes(
     priors: &mut Priors,
     tally: &Tally,
 ) -> Result<(), CliError> {
-    let open: Vec<(String, String, Option<String>)> = priors
+    let open: Vec<((String, String), Prior)> = priors
         .iter()
         .filter(|(_, p)| p.outcome == Outcome::Writing)
-        .map(|((s, k), p)| (s.clone(), k.clone(), p.etag.clone()))
+        .map(|(k, p)| (k.clone(), p.clone()))
         .collect();
-    for (scope, key, etag) in open {
+    for ((scope, key), prior) in open {
         let a = address(ctx, from, &scope, &key).map_err(CliError::input)?;
-        let current = calls::get_entry(ctx, a).map_err(|e| CliError::api(e, None, None))?;
-        if current.as_ref().and_then(|e| e.etag.as_deref()) == etag.as_deref() {
+        let current = calls::get_entry(ctx, a.clone()).map_err(|e| CliError::api(e, None, None))?;
+        if current.as_ref().and_then(|e| e.etag.as_deref()) == prior.etag.as_deref() {
             priors.remove(&(scope, key));
-        } else {
-            tally.unknown(
-                &scope,
-                &key,
-                "the last run was cut off while writing it, and it has changed since",
-            );
-            journal.record(&scope, &key, Outcome::Unknown, None)?;
-            if let Some(p) = priors.get_mut(&(scope, key)) {
-                p.outcome = Outcome::Unknown;
+            continue;
+        }
+        let outcome = match (&prior.revision, &prior.fingerprint) {
+            (Some((revision, time)), Some(f)) => match WriteFingerprint::parse(f) {
+                Ok(f) => {
+                    let mut base = DataStoreEntry::default();
+                    base.revision_id = Some(revision.clone());
+                    base.revision_create_time = *time;
+                    calls::settle_by_fingerprint(ctx, a, base, f)
+                }
+                Err(e) => Err(format!("the journal's fingerprint is unreadable ({e})")),
+            },
+            _ => Err("the journal (from an older version) did not record what was sent".into()),
+        };
+        match outcome {
+            Ok(Settled::Landed(_)) => {
+                // Counted with the entries done in the earlier run when the listing reaches it.
+                journal.record(&scope, &key, Outcome::Done, None)?;
+                if let Some(p) = priors.get_mut(&(scope, key)) {
+                    p.outcome = Outcome::Done;
+                }
+            }
+            Ok(Settled::Superseded | Settled::NotLanded) => {
+                // Not ours: someone else wrote it after the base (or it is gone). The guarded
+                // write could not have landed after them, so transform what is there now.
+                priors.remove(&(scope, key));
+            }
+            Ok(other) => {
+                let why = format!("the revision history said {other:?}");
+                unknown_on_resume(journal, priors, tally, scope, key, &why)?;
+            }
+            Err(why) => {
+                let why = format!(
+                    "the last run was cut off while writing it, it has changed since, and {why}"
+                );
+                unknown_on_resume(journal, priors, tally, scope, key, &why)?;
             }
         }
+    }
+    Ok(())
+}
+
+fn unknown_on_resume(
+    journal: &Journal,
+    priors: &mut Priors,
+    tally: &Tally,
+    scope: String,
+    key: String,
+    why: &str,
+) -> Result<(), CliError> {
+    tally.unknown(&scope, &key, why);
+    journal.record(&scope, &key, Outcome::Unknown, None)?;
+    if let Some(p) = priors.get_mut(&(scope, key)) {
+        p.outcome = Outcome::Unknown;
     }
     Ok(())
 }

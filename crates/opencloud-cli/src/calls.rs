@@ -9,7 +9,7 @@ use opencloud_blocking::{
     CategoryLimit, Client, CreateEntry, DataStoreEntry, DataStoreName, EntryAddress, EntryWrite,
     Error, GetEntry, HttpClient, ListDataStores, Listing, Operation, Page, PagedOperation,
     RateLimits, RetryAfter, RetryPolicy, Settle, Settled, ThrottleCategory, TransportError,
-    UniverseId, UpdateEntry, UreqClient,
+    UniverseId, UpdateEntry, UreqClient, WriteFingerprint,
 };
 
 use crate::ctx::{CliError, Ctx};
@@ -265,6 +265,21 @@ pub fn guarded_write(ctx: &Ctx, op: &UpdateEntry, base: &DataStoreEntry) -> Writ
         "the write's answer was lost {} times in a row",
         RESENDS_AFTER_NOT_LANDED + 1
     ))
+}
+
+/// What became of a guarded write whose answer never came (the process was cut off), from the
+/// revision history: `base` is the revision it was guarded by, `sent` the fingerprint of what it
+/// sent. An error says the history could not tell.
+pub fn settle_by_fingerprint(
+    ctx: &Ctx,
+    address: EntryAddress,
+    base: DataStoreEntry,
+    sent: WriteFingerprint,
+) -> Result<Settled, String> {
+    let settle = Settle::by_fingerprint(ctx.client.context().clone(), address, Some(base), sent);
+    ctx.client
+        .run(settle)
+        .map_err(|e| format!("the revision history could not tell whether it was applied: {e}"))
 }
 
 /// An unguarded write: replaces the entry, or creates it.

@@ -3,9 +3,10 @@
 //!
 //! The first line is a header naming the job (command, target, data stores, input checksum or
 //! transform); `--resume` refuses a journal of another job. Each further line is one entry's
-//! outcome. A guarded write is journaled as `writing` (with the etag it is guarded by) before it
-//! is sent, and with its outcome after, so a crash between the two is resolved on resume
-//! instead of being applied twice. The journal is removed when the job finishes with nothing
+//! outcome. A guarded write is journaled as `writing` (with the etag and revision it is guarded
+//! by, and the fingerprint of what it sends) before it is sent, and with its outcome after, so a
+//! crash between the two is resolved on resume from the revision history instead of being
+//! applied twice. The journal is removed when the job finishes with nothing
 //! left to do.
 
 use std::collections::HashMap;
@@ -58,14 +59,34 @@ struct Line {
     outcome: Outcome,
     #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
     etag: Option<String>,
+    /// A pending guarded write: the base revision's id and time, and the write's fingerprint.
+    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
+    revision: Option<String>,
+    #[serde(rename = "t", default, skip_serializing_if = "Option::is_none")]
+    revision_time: Option<jiff::Timestamp>,
+    #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
+    fingerprint: Option<String>,
 }
 
-/// What a resumed journal says about an entry: its last outcome, and the etag of a pending
-/// guarded write.
+/// What a resumed journal says about an entry: its last outcome, and for a pending guarded
+/// write, what it was guarded by and what it sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prior {
     pub outcome: Outcome,
     pub etag: Option<String>,
+    /// The base revision's id and time (journals written before they were recorded have none).
+    pub revision: Option<(String, Option<jiff::Timestamp>)>,
+    /// The fingerprint of the write (`WriteFingerprint::as_str`).
+    pub fingerprint: Option<String>,
+}
+
+/// A guarded write about to be sent: what it is guarded by and what it sends.
+#[derive(Debug, Clone, Copy)]
+pub struct Writing<'a> {
+    pub etag: Option<&'a str>,
+    pub revision: Option<&'a str>,
+    pub revision_time: Option<jiff::Timestamp>,
+    pub fingerprint: &'a str,
 }
 
 /// The entries of a resumed job, by (scope, key).
@@ -208,6 +229,8 @@ impl Journal {
                 Prior {
                     outcome: l.outcome,
                     etag: l.etag,
+                    revision: l.revision.map(|r| (r, l.revision_time)),
+                    fingerprint: l.fingerprint,
                 },
             );
         }
@@ -240,13 +263,32 @@ impl Journal {
         outcome: Outcome,
         etag: Option<&str>,
     ) -> Result<(), CliError> {
-        let mut line = serde_json::to_vec(&Line {
+        self.append(&Line {
             scope: scope.to_string(),
             key: key.to_string(),
             outcome,
             etag: etag.map(String::from),
+            revision: None,
+            revision_time: None,
+            fingerprint: None,
         })
-        .map_err(|e| CliError::other(e.to_string()))?;
+    }
+
+    /// Appends that a guarded write is about to be sent.
+    pub fn record_writing(&self, scope: &str, key: &str, w: Writing<'_>) -> Result<(), CliError> {
+        self.append(&Line {
+            scope: scope.to_string(),
+            key: key.to_string(),
+            outcome: Outcome::Writing,
+            etag: w.etag.map(String::from),
+            revision: w.revision.map(String::from),
+            revision_time: w.revision_time,
+            fingerprint: Some(w.fingerprint.to_string()),
+        })
+    }
+
+    fn append(&self, l: &Line) -> Result<(), CliError> {
+        let mut line = serde_json::to_vec(l).map_err(|e| CliError::other(e.to_string()))?;
         line.push(b'\n');
         self.file
             .lock()

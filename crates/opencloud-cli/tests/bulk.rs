@@ -29,6 +29,16 @@ fn value(env: &Env, store: &str, scope: &str, key: &str) -> Option<Value> {
     }
 }
 
+/// The job succeeded and left no entry with an unknown outcome.
+fn assert_settled(out: &std::process::Output) {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("outcome unknown"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 fn values(env: &Env, store: &str, n: usize) -> Vec<Value> {
     (0..n)
         .map(|i| value(env, store, "global", &format!("k{i:03}")).unwrap_or(Value::Null))
@@ -229,12 +239,7 @@ fn migrate_never_transforms_twice_a_write_whose_outcome_is_unknown() {
     // migration's own: written, once.
     env.em.app().inject(lost_answer("*/entries/k003"));
     let out = run(false);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        !text(&out.stderr).contains("outcome unknown"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_settled(&out);
     assert_eq!(
         values(&env, "Live", 10),
         vec![json!("v+"); 10],
@@ -715,33 +720,19 @@ fn ctrl_c_stops_an_export_and_resume_continues_from_the_last_complete_page() {
     assert!(env.journals().is_empty());
 }
 
-#[test]
-fn resume_after_a_crash_mid_write_decides_by_the_etag_and_never_transforms_twice() {
-    let env = Env::new();
-    seed(&env, "Live", 3);
-    let c = env.client();
-    let etag = |k: &str| c.data_store("Live").entry(k).get().unwrap().etag.unwrap();
-    let (e0, e1) = (etag("k000"), etag("k001"));
-    // The run was killed (kill -9) with two guarded writes sent and not answered: k000's landed
-    // (its etag changed), k001's did not.
-    c.data_store("Live")
-        .entry("k000")
-        .set(&json!("v+"))
-        .unwrap();
+/// `migrate --resume` of the in-place PLUS migration of `Live`, with a journal of these lines
+/// (as a run killed with writes in flight leaves it).
+fn resume_in_place_plus(env: &Env, lines: &[Value]) -> std::process::Output {
     let header = json!({"journal": {
         "job": "migrate", "target": env.em.base_url(), "universe": "1", "from": "Live",
         "to": "Live", "scope": null, "transform": PLUS,
     }});
-    let journal = env.file(
-        "crash.journal",
-        &format!(
-            "{header}\n{}\n{}\n",
-            json!({"s": "global", "k": "k000", "o": "writing", "e": e0}),
-            json!({"s": "global", "k": "k001", "o": "writing", "e": e1}),
-        ),
-    );
-    let out = env
-        .cmd()
+    let mut text = format!("{header}\n");
+    for l in lines {
+        text.push_str(&format!("{l}\n"));
+    }
+    let journal = env.file("crash.journal", &text);
+    env.cmd()
         .args([
             "migrate",
             "--data-store",
@@ -755,7 +746,30 @@ fn resume_after_a_crash_mid_write_decides_by_the_etag_and_never_transforms_twice
         .arg("--journal")
         .arg(&journal)
         .output()
+        .unwrap()
+}
+
+#[test]
+fn resume_after_a_crash_mid_write_decides_by_the_etag_and_never_transforms_twice() {
+    let env = Env::new();
+    seed(&env, "Live", 3);
+    let c = env.client();
+    let etag = |k: &str| c.data_store("Live").entry(k).get().unwrap().etag.unwrap();
+    let (e0, e1) = (etag("k000"), etag("k001"));
+    // A journal of an older version, which recorded only the etag of a guarded write. The run
+    // was killed (kill -9) with two guarded writes sent and not answered: k000's landed (its
+    // etag changed), k001's did not. Without the fingerprint k000's outcome stays unknown.
+    c.data_store("Live")
+        .entry("k000")
+        .set(&json!("v+"))
         .unwrap();
+    let out = resume_in_place_plus(
+        &env,
+        &[
+            json!({"s": "global", "k": "k000", "o": "writing", "e": e0}),
+            json!({"s": "global", "k": "k001", "o": "writing", "e": e1}),
+        ],
+    );
     assert_eq!(out.status.code(), Some(9), "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains("outcome unknown: scope \"global\" key \"k000\""),
@@ -766,5 +780,51 @@ fn resume_after_a_crash_mid_write_decides_by_the_etag_and_never_transforms_twice
         values(&env, "Live", 3),
         vec![json!("v+"); 3],
         "each transformed once"
+    );
+}
+
+#[test]
+fn resume_after_a_crash_mid_write_settles_each_write_from_the_revision_history() {
+    use opencloud_blocking::{DataStoreEntry, EntryWrite, WriteFingerprint};
+    let env = Env::new();
+    seed(&env, "Live", 3);
+    let c = env.client();
+    let store = c.data_store("Live");
+    let bases: Vec<DataStoreEntry> = (0..3)
+        .map(|i| store.entry(&format!("k{i:03}")).get().unwrap())
+        .collect();
+    // The run was killed (kill -9) with three guarded writes sent and not answered, each
+    // journaled with its base revision and the fingerprint of what it sent ("v+"):
+    // k000's landed; k001's did not (nothing after its base); k002's did not either, because
+    // another writer's revision followed its base.
+    store.entry("k000").set(&json!("v+")).unwrap();
+    store.entry("k002").set(&json!("other")).unwrap();
+    let sent = WriteFingerprint::of_write(&EntryWrite::new(json!("v+")));
+    let writing = |b: &DataStoreEntry| {
+        json!({
+            "s": "global", "k": b.id, "o": "writing", "e": b.etag,
+            "r": b.revision_id, "t": b.revision_create_time, "f": sent.as_str(),
+        })
+    };
+    let out = resume_in_place_plus(&env, &bases.iter().map(writing).collect::<Vec<_>>());
+    assert_settled(&out);
+    assert_eq!(
+        values(&env, "Live", 3),
+        vec![json!("v+"), json!("v+"), json!("other+")],
+        "k000 not transformed twice, k001 written, k002 transformed from the other writer's value"
+    );
+    assert!(
+        text(&out.stderr).contains("1 done in an earlier run"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Each write that landed made exactly one revision.
+    let revisions = |k: &str| store.entry(k).revisions(|l| l).count();
+    assert_eq!(revisions("k000"), 2, "the seed and the landed write");
+    assert_eq!(revisions("k001"), 2);
+    assert_eq!(
+        revisions("k002"),
+        3,
+        "the seed, the other writer, the migration"
     );
 }

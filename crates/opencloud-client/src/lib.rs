@@ -92,8 +92,8 @@ macro_rules! name_surface {
             V1DeleteEntry, V1DeleteOrderedEntry, V1EntryKeyPage, V1EntryVersion,
             V1EntryVersionPage, V1GetEntry, V1GetEntryVersion, V1GetOrderedEntry, V1IncrementEntry,
             V1IncrementOrderedEntry, V1ListDataStores, V1ListEntries, V1ListEntryVersions,
-            V1ListOrderedEntries, V1OrderedEntryPage, V1SetEntry, V1UpdateOrderedEntry, http, jiff,
-            serde_json,
+            V1ListOrderedEntries, V1OrderedEntryPage, V1SetEntry, V1UpdateOrderedEntry,
+            WriteFingerprint, http, jiff, serde_json,
         };
         pub use $crate::{ENV_API_KEY, ENV_BASE_URL, ENV_UNIVERSE_ID};
     };

@@ -69,7 +69,8 @@ pub use error::{
 pub use filter::{OrderedRange, RevisionTimeRange};
 pub use machine::{
     Action, Change, Context, Deferred, Event, Exchange, ExchangeStep, Machine, NextPage, Outgoing,
-    Settle, Settled, Single, Then, Update, Updated, Wait, contention_backoff, holds_write,
+    Settle, Settled, Single, Then, Update, Updated, Wait, WriteFingerprint, contention_backoff,
+    holds_write,
 };
 pub use model::{
     DataStore, DataStoreEntry, DataStorePage, EntryPage, OrderedEntry, OrderedEntryPage, Page,

@@ -38,7 +38,7 @@ use serde::de::DeserializeOwned;
 
 use crate::call::{Call, Step};
 use crate::config::Config;
-use crate::error::{Error, TransportError};
+use crate::error::{Error, InvalidInput, TransportError};
 use crate::filter::RevisionTimeRange;
 use crate::model::{DataStoreEntry, Page, State};
 use crate::names::{Attributes, RevisionId};
@@ -582,6 +582,113 @@ pub fn holds_write(revision: &DataStoreEntry, sent: &EntryWrite) -> bool {
             == sent.attributes.as_ref().map_or(&empty, Attributes::as_map)
 }
 
+/// A short, stable digest of what a write sends (value, users, attributes; no attributes and
+/// empty attributes are the same): what a job records before sending a write, so that after a
+/// crash it can tell its own revision from another writer's without keeping the whole value.
+/// Two writes have the same fingerprint exactly when [`holds_write`] would match one against a
+/// revision holding the other (JSON objects compare without regard to key order).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WriteFingerprint(String);
+
+impl WriteFingerprint {
+    /// The fingerprint of what `write` sends.
+    pub fn of_write(write: &EntryWrite) -> Self {
+        Self::digest(
+            &write.value,
+            &write.users,
+            write.attributes.as_ref().map(Attributes::as_map),
+        )
+    }
+
+    /// The fingerprint of what a revision holds; `None` when it carries no value (a listing
+    /// item, or a deleted revision).
+    pub fn of_revision(revision: &DataStoreEntry) -> Option<Self> {
+        Some(Self::digest(
+            revision.value.as_ref()?,
+            &revision.users,
+            revision.attributes.as_ref(),
+        ))
+    }
+
+    /// A fingerprint written earlier ([`as_str`](WriteFingerprint::as_str)): 32 lowercase hex
+    /// digits.
+    pub fn parse(s: &str) -> Result<Self, InvalidInput> {
+        if s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(InvalidInput::new(
+                "fingerprint",
+                "must be 32 lowercase hexadecimal digits (an MD5 digest)",
+            ))
+        }
+    }
+
+    /// The digest, as 32 lowercase hex digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn digest(
+        value: &serde_json::Value,
+        users: &[crate::names::UserId],
+        attributes: Option<&serde_json::Map<String, serde_json::Value>>,
+    ) -> Self {
+        use md5::Digest;
+        let mut text = String::new();
+        canonical_json(value, &mut text);
+        text.push('\n');
+        for u in users {
+            text.push_str(&u.0.to_string());
+            text.push(',');
+        }
+        text.push('\n');
+        let empty = serde_json::Map::new();
+        canonical_object(attributes.unwrap_or(&empty), &mut text);
+        let digest = md5::Md5::digest(text.as_bytes());
+        Self(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
+impl std::fmt::Display for WriteFingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// JSON text with every object's keys in sorted order, so equal values give equal text.
+fn canonical_json(v: &serde_json::Value, out: &mut String) {
+    match v {
+        serde_json::Value::Object(m) => canonical_object(m, out),
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical_json(item, out);
+            }
+            out.push(']');
+        }
+        // Scalars: serde_json's own text (strings escaped, numbers as parsed).
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn canonical_object(m: &serde_json::Map<String, serde_json::Value>, out: &mut String) {
+    let mut keys: Vec<&String> = m.keys().collect();
+    keys.sort();
+    out.push('{');
+    for (i, k) in keys.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::Value::String(k.clone()).to_string());
+        out.push(':');
+        canonical_json(&m[k], out);
+    }
+    out.push('}');
+}
+
 /// The write of one round: an update guarded by the etag that was read, keeping the users and
 /// attributes that were read (an update that omits them clears them); or a create.
 fn write_for(
@@ -948,8 +1055,24 @@ pub struct Settle {
     ctx: Arc<Context>,
     address: EntryAddress,
     base: Option<DataStoreEntry>,
-    sent: EntryWrite,
+    sent: Sent,
     state: SettleState,
+}
+
+/// What a settled write sent: the write itself, or only its fingerprint.
+#[derive(Debug)]
+enum Sent {
+    Write(EntryWrite),
+    Fingerprint(WriteFingerprint),
+}
+
+impl Sent {
+    fn held_by(&self, revision: &DataStoreEntry) -> bool {
+        match self {
+            Sent::Write(w) => holds_write(revision, w),
+            Sent::Fingerprint(f) => WriteFingerprint::of_revision(revision).as_ref() == Some(f),
+        }
+    }
 }
 
 impl std::fmt::Debug for Settle {
@@ -974,7 +1097,25 @@ impl Settle {
             ctx,
             address,
             base,
-            sent,
+            sent: Sent::Write(sent),
+            state: SettleState::Start,
+        }
+    }
+
+    /// As [`new`](Settle::new), knowing only the fingerprint of what was sent (what a job
+    /// journaled before sending it): the revision that followed `base` is the write's when its
+    /// fingerprint is the same.
+    pub fn by_fingerprint(
+        ctx: Arc<Context>,
+        address: EntryAddress,
+        base: Option<DataStoreEntry>,
+        sent: WriteFingerprint,
+    ) -> Self {
+        Self {
+            ctx,
+            address,
+            base,
+            sent: Sent::Fingerprint(sent),
             state: SettleState::Start,
         }
     }
@@ -1146,7 +1287,7 @@ impl Machine for Settle {
                     action,
                     SettleState::Checking { candidates, get },
                     |r| match r {
-                        Ok(revision) if holds_write(&revision, &self.sent) => {
+                        Ok(revision) if self.sent.held_by(&revision) => {
                             self.finish(Ok(Settled::Landed(revision)))
                         }
                         Ok(_) => self.check_next(candidates, now, jitter),

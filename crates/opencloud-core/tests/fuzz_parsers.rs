@@ -253,7 +253,10 @@ proptest! {
             "revisionCreateTime": "2024-01-01T00:00:00Z",
         })).unwrap();
         for base in [Some(base), None] {
-            let settle = Settle::new(ctx(), address(), base, EntryWrite::new(serde_json::json!(1)));
+            let settle = Settle::new(ctx(), address(), base.clone(), EntryWrite::new(serde_json::json!(1)));
+            prop_assert!(drive_with(settle, &answers, 10_000), "the machine did not finish");
+            let fingerprint = WriteFingerprint::of_write(&EntryWrite::new(serde_json::json!(1)));
+            let settle = Settle::by_fingerprint(ctx(), address(), base, fingerprint);
             prop_assert!(drive_with(settle, &answers, 10_000), "the machine did not finish");
         }
     }

@@ -132,4 +132,61 @@ proptest! {
             }
         }
     }
+
+    /// A write's fingerprint matches a revision exactly when `holds_write` does, whatever the
+    /// order of keys in its objects; a journaled fingerprint parses back; any text parses or is
+    /// refused without panicking.
+    #[test]
+    fn write_fingerprints_agree_with_holds_write(
+        a in json_value(),
+        b in json_value(),
+        users in proptest::collection::vec(1u64..5, 0..3),
+        text in ".{0,40}",
+    ) {
+        let mut write = EntryWrite::new(a.clone());
+        write.users = users.iter().copied().map(UserId).collect();
+        let f = WriteFingerprint::of_write(&write);
+        prop_assert_eq!(WriteFingerprint::parse(f.as_str()).unwrap(), f.clone());
+        for held in [a.clone(), reversed_keys(&a), b] {
+            let mut rev = DataStoreEntry::default();
+            rev.value = Some(held);
+            rev.users = write.users.clone();
+            prop_assert_eq!(
+                WriteFingerprint::of_revision(&rev).as_ref() == Some(&f),
+                holds_write(&rev, &write)
+            );
+        }
+        let _ = WriteFingerprint::parse(&text);
+    }
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        (-3i64..3).prop_map(serde_json::Value::from),
+        (-2.0f64..2.0).prop_map(serde_json::Value::from),
+        "[a-c\\\\\"]{0,3}".prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+            proptest::collection::btree_map("[a-d]{1,2}", inner, 0..4)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// The same JSON with every object's keys inserted in reverse order.
+fn reversed_keys(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => serde_json::Value::Object(
+            m.iter()
+                .rev()
+                .map(|(k, v)| (k.clone(), reversed_keys(v)))
+                .collect(),
+        ),
+        serde_json::Value::Array(a) => a.iter().map(reversed_keys).collect(),
+        other => other.clone(),
+    }
 }

@@ -571,3 +571,51 @@ fn settle_tells_landed_superseded_and_not_landed_apart() {
     );
     assert!(r.is_err());
 }
+
+/// A job that journaled only the fingerprint of its write (not the value) settles it the same
+/// way after a crash: the revision after the base is its own when the fingerprints agree, key
+/// order in objects notwithstanding.
+#[test]
+fn settle_by_fingerprint_tells_its_own_revision_from_another_writers() {
+    let base: DataStoreEntry = serde_json::from_value(entry("r1", 100, json!(1))).unwrap();
+    let mut write = EntryWrite::new(json!({"gold": 5, "items": ["a", "b"]}));
+    write.users = vec![UserId(7)];
+    let fingerprint = WriteFingerprint::of_write(&write);
+    let settle_against = |holds: Value, users: Value| {
+        let mut rev = entry("r2", 101, holds);
+        rev["users"] = users;
+        drive(
+            Settle::by_fingerprint(ctx(), address(), Some(base.clone()), fingerprint.clone()),
+            vec![
+                expect(
+                    Method::GET,
+                    ":listRevisions",
+                    Ok(json_response(
+                        200,
+                        json!({ "dataStoreEntries": [
+                            revision("r1", 100, "ACTIVE"),
+                            revision("r2", 101, "ACTIVE"),
+                        ]}),
+                    )),
+                ),
+                expect(Method::GET, "k@r2", Ok(json_response(200, rev))),
+            ],
+        )
+        .0
+        .unwrap()
+    };
+    match settle_against(json!({"items": ["a", "b"], "gold": 5}), json!(["users/7"])) {
+        Settled::Landed(rev) => assert_eq!(rev.revision_id.as_deref(), Some("r2")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        settle_against(json!({"gold": 6, "items": ["a", "b"]}), json!(["users/7"])),
+        Settled::Superseded,
+        "another value"
+    );
+    assert_eq!(
+        settle_against(json!({"gold": 5, "items": ["a", "b"]}), json!([])),
+        Settled::Superseded,
+        "the same value with other users"
+    );
+}
