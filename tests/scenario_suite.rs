@@ -96,6 +96,28 @@ scenario!(paging_a_thousand_entries_at_page_size_seven, |env| {
     assert_eq!(collect!(store.entries(|l| l.prefix("k09").max_page_size(7))).unwrap().len(), 100);
 });
 
+// The service checks at most 512 data stores per listing call when it leaves out the deleted
+// ones, and answers an empty page with a token when all of them were deleted: the listing goes on.
+scenario!(data_store_listing_goes_on_past_a_page_emptied_by_deleted_stores, |env| {
+    let c = env.client(|b| b);
+    for i in 0..515 {
+        let s = c.data_store(&format!("A{i:03}"));
+        run!(s.entry("k").set(&json!(1))).unwrap();
+        run!(s.delete()).unwrap();
+    }
+    for i in 0..4 {
+        run!(c.data_store(&format!("B{i}")).entry("k").set(&json!(1))).unwrap();
+    }
+    let first = run!(c.send(&ListDataStores::new(UniverseId::from(1)).max_page_size(3))).unwrap();
+    assert!(first.data_stores.is_empty());
+    assert!(first.next_page_token().is_some(), "an empty page is not the end");
+    let before = count_logged(&env, "GET", "ListDataStores");
+    let ids: Vec<String> = collect!(c.data_stores(|l| l.max_page_size(3))).unwrap().into_iter().map(|d| d.id).collect();
+    assert_eq!(ids, ["B0", "B1", "B2", "B3"]);
+    assert_eq!(count_logged(&env, "GET", "ListDataStores") - before, 3, "the empty page, then B0-B2, then B3");
+    assert_eq!(collect!(c.data_stores(|l| l.show_deleted(true).max_page_size(100))).unwrap().len(), 519);
+});
+
 scenario!(keys_with_reserved_characters_round_trip, |env| {
     let c = env.client(|b| b);
     let store = c.data_store("Odd/Store?");

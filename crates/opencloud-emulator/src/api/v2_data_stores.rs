@@ -31,23 +31,56 @@ pub(crate) fn prefix_filter(c: &Ctx<'_>) -> Result<String, ApiError> {
     }
 }
 
+/// How many data stores one listing call checks when it leaves out the deleted ones: the
+/// service documents that it "will check up to 512 data stores" and, "if all checked data
+/// stores are deleted", answers "an empty list with a page token to continue iteration".
+pub const DELETED_CHECK_LIMIT: usize = 512;
+
 /// `GET .../data-stores`.
 pub fn list(store: &mut dyn Storage, c: &Ctx<'_>) -> ApiResult {
     let size = c.page_size(100)?;
     let prefix = prefix_filter(c)?;
     let show_deleted = c.flag("showDeleted")?;
     let after: Option<String> = c.token_cursor()?;
-    let rows = store.list_data_stores(&DataStoreListing {
+    let listing = |limit| DataStoreListing {
         universe: c.universe(),
         prefix: &prefix,
-        show_deleted,
+        show_deleted: true,
         after: after.as_deref(),
-        limit: size + 1,
-    })?;
-    let (rows, more) = page(rows, size);
+        limit,
+    };
+    let (rows, next) = if show_deleted {
+        let rows = store.list_data_stores(&listing(size + 1))?;
+        let (rows, more) = page(rows, size);
+        let next = more.then(|| rows.last().map(|r| r.name.clone())).flatten();
+        (rows, next)
+    } else {
+        // Check at most DELETED_CHECK_LIMIT data stores (deleted or not) from the token on.
+        let checked = store.list_data_stores(&listing(DELETED_CHECK_LIMIT + 1))?;
+        let beyond = checked.len() > DELETED_CHECK_LIMIT;
+        let mut live = Vec::new();
+        let mut next = None;
+        for row in checked.iter().take(DELETED_CHECK_LIMIT) {
+            if row.expire_time.is_some() {
+                continue;
+            }
+            if live.len() == size {
+                // A further live one: the page is full and there is more.
+                next = live.last().map(|r: &DataStoreRow| r.name.clone());
+                break;
+            }
+            live.push(row.clone());
+        }
+        if next.is_none() && beyond {
+            // Every row checked, more beyond: continue after the last one checked (an empty
+            // page when all of them were deleted).
+            next = checked.get(DELETED_CHECK_LIMIT - 1).map(|r| r.name.clone());
+        }
+        (live, next)
+    };
     let mut out = json!({ "dataStores": rows.iter().map(|r| data_store_json(c.universe(), r)).collect::<Vec<_>>() });
-    if more && let Some(last) = rows.last() {
-        out["nextPageToken"] = json!(c.make_token(json!(last.name)));
+    if let Some(last) = next {
+        out["nextPageToken"] = json!(c.make_token(json!(last)));
     }
     Ok(Reply::json(&out))
 }
