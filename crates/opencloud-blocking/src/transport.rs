@@ -55,12 +55,16 @@ pub use ureq_adapter::UreqClient;
 
 #[cfg(feature = "ureq")]
 mod ureq_adapter {
+    use std::io::Read;
     use std::time::Duration;
 
     use opencloud_core::http::{Request, Response};
     use opencloud_core::{TransportError, TransportErrorKind};
 
     use super::HttpClient;
+
+    /// The most a response's `Content-Length` reserves before its body is read.
+    const BODY_CAPACITY_HINT_MAX: usize = 32 << 20;
 
     /// The default transport: ureq with rustls, redirects off, statuses returned as responses.
     #[derive(Debug, Clone)]
@@ -112,11 +116,26 @@ mod ureq_adapter {
                 self.0.run(Request::from_parts(parts, body)).map_err(err)?
             };
             let (parts, mut body) = resp.into_parts();
-            let bytes = body
-                .with_config()
+            // Sized from Content-Length when the server sends it (capped: it is only a hint),
+            // so a body is read in one pass instead of a growing buffer's several.
+            let hint = parts
+                .headers
+                .get(opencloud_core::http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+                .map_or(0, |n| n.min(BODY_CAPACITY_HINT_MAX));
+            let mut bytes = Vec::with_capacity(hint);
+            body.with_config()
                 .limit(u64::MAX)
-                .read_to_vec()
-                .map_err(err)?;
+                .reader()
+                .read_to_end(&mut bytes)
+                .map_err(|e| {
+                    // ureq's own error travels inside the io::Error: classify by it.
+                    let k = e
+                        .get_ref()
+                        .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+                        .map_or_else(|| TransportErrorKind::of_io(&e), kind);
+                    TransportError::new(k, e.to_string()).with_source(e)
+                })?;
             Ok(Response::from_parts(parts, bytes))
         }
     }
