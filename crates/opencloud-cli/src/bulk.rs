@@ -132,8 +132,23 @@ struct Tally {
     unknown: AtomicU64,
     /// Done in an earlier run (from the journal).
     earlier: AtomicU64,
+    /// Left with an unknown outcome by an earlier run (from the journal), and left alone.
+    earlier_unknown: AtomicU64,
     /// Lines left out because another line of the same key was chosen.
     duplicates: AtomicU64,
+}
+
+impl Tally {
+    /// Counts an entry a resumed job leaves alone because of what the journal says: done
+    /// earlier, or unknown since an earlier run (an entry this run already reported is not
+    /// counted again).
+    fn count_prior(&self, p: &Prior) {
+        match p.outcome {
+            Outcome::Unknown if p.reported => {}
+            Outcome::Unknown => bump(&self.earlier_unknown),
+            _ => bump(&self.earlier),
+        }
+    }
 }
 
 fn bump(a: &AtomicU64) {
@@ -178,6 +193,10 @@ impl Tally {
             (Self::get(&self.unchanged), "unchanged"),
             (Self::get(&self.unknown), "with an unknown outcome"),
             (Self::get(&self.earlier), "done in an earlier run"),
+            (
+                Self::get(&self.earlier_unknown),
+                "left with an unknown outcome by an earlier run",
+            ),
             (Self::get(&self.duplicates), "repeated lines left out"),
         ] {
             if n > 0 {
@@ -1066,11 +1085,11 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), CliError> {
                 pb.inc(1);
                 continue;
             }
-            if priors
+            if let Some(p) = priors
                 .get(&(r.scope.clone(), r.key.clone()))
-                .is_some_and(|p| p.outcome.is_final())
+                .filter(|p| p.outcome.is_final())
             {
-                bump(&tally.earlier);
+                tally.count_prior(p);
                 pb.inc(1);
                 continue;
             }
@@ -1502,6 +1521,7 @@ fn unknown_on_resume(
     journal.record(&scope, &key, Outcome::Unknown, None)?;
     if let Some(p) = priors.get_mut(&(scope, key)) {
         p.outcome = Outcome::Unknown;
+        p.reported = true;
     }
     Ok(())
 }
@@ -1700,7 +1720,7 @@ pub fn migrate(ctx: &Ctx, args: MigrateArgs) -> Result<(), CliError> {
                 .is_some_and(|p| {
                     let done = p.outcome.is_final();
                     if done {
-                        bump(&tally.earlier);
+                        tally.count_prior(p);
                     }
                     done
                 })

@@ -78,6 +78,8 @@ pub struct Prior {
     pub revision: Option<(String, Option<jiff::Timestamp>)>,
     /// The fingerprint of the write (`WriteFingerprint::as_str`).
     pub fingerprint: Option<String>,
+    /// Whether this run already reported the entry (an interrupted write it could not settle).
+    pub reported: bool,
 }
 
 /// A guarded write about to be sent: what it is guarded by and what it sends.
@@ -231,6 +233,7 @@ impl Journal {
                     etag: l.etag,
                     revision: l.revision.map(|r| (r, l.revision_time)),
                     fingerprint: l.fingerprint,
+                    reported: false,
                 },
             );
         }

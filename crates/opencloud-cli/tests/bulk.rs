@@ -270,11 +270,12 @@ fn migrate_never_transforms_twice_a_write_whose_outcome_is_unknown() {
     );
     let want = vec![json!("v++"); 10];
     assert_eq!(values(&env, "Live", 10), want, "applied once");
-    // A resume leaves it alone (and has nothing else to do).
+    // A resume leaves it alone (and has nothing else to do), and says which it is.
     let out = run(true);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("10 done in an earlier run"),
+        text(&out.stderr)
+            .contains("9 done in an earlier run, 1 left with an unknown outcome by an earlier run"),
         "{}",
         text(&out.stderr)
     );
@@ -720,9 +721,9 @@ fn ctrl_c_stops_an_export_and_resume_continues_from_the_last_complete_page() {
     assert!(env.journals().is_empty());
 }
 
-/// `migrate --resume` of the in-place PLUS migration of `Live`, with a journal of these lines
-/// (as a run killed with writes in flight leaves it).
-fn resume_in_place_plus(env: &Env, lines: &[Value]) -> std::process::Output {
+/// The journal of the in-place PLUS migration of `Live` with these entry lines, as a run killed
+/// with writes in flight leaves it.
+fn crash_journal(env: &Env, lines: &[Value]) -> std::path::PathBuf {
     let header = json!({"journal": {
         "job": "migrate", "target": env.em.base_url(), "universe": "1", "from": "Live",
         "to": "Live", "scope": null, "transform": PLUS,
@@ -731,7 +732,11 @@ fn resume_in_place_plus(env: &Env, lines: &[Value]) -> std::process::Output {
     for l in lines {
         text.push_str(&format!("{l}\n"));
     }
-    let journal = env.file("crash.journal", &text);
+    env.file("crash.journal", &text)
+}
+
+/// `migrate --resume` of the in-place PLUS migration of `Live` from `journal`.
+fn resume_in_place_plus(env: &Env, journal: &std::path::Path) -> std::process::Output {
     env.cmd()
         .args([
             "migrate",
@@ -744,7 +749,7 @@ fn resume_in_place_plus(env: &Env, lines: &[Value]) -> std::process::Output {
         ])
         .arg("--resume")
         .arg("--journal")
-        .arg(&journal)
+        .arg(journal)
         .output()
         .unwrap()
 }
@@ -763,24 +768,39 @@ fn resume_after_a_crash_mid_write_decides_by_the_etag_and_never_transforms_twice
         .entry("k000")
         .set(&json!("v+"))
         .unwrap();
-    let out = resume_in_place_plus(
+    let journal = crash_journal(
         &env,
         &[
             json!({"s": "global", "k": "k000", "o": "writing", "e": e0}),
             json!({"s": "global", "k": "k001", "o": "writing", "e": e1}),
         ],
     );
+    let out = resume_in_place_plus(&env, &journal);
     assert_eq!(out.status.code(), Some(9), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
     assert!(
-        text(&out.stderr).contains("outcome unknown: scope \"global\" key \"k000\""),
-        "{}",
-        text(&out.stderr)
+        err.contains("outcome unknown: scope \"global\" key \"k000\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 with an unknown outcome") && !err.contains("done in an earlier run"),
+        "k000 is counted once, as unknown: {err}"
     );
     assert_eq!(
         values(&env, "Live", 3),
         vec![json!("v+"); 3],
         "each transformed once"
     );
+    // Resumed again, k000 is left alone and reported as unknown from the earlier run, not as
+    // done; the other two were done.
+    let out = resume_in_place_plus(&env, &journal);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("2 done in an earlier run, 1 left with an unknown outcome by an earlier run"),
+        "{err}"
+    );
+    assert_eq!(values(&env, "Live", 3), vec![json!("v+"); 3]);
 }
 
 #[test]
@@ -806,7 +826,8 @@ fn resume_after_a_crash_mid_write_settles_each_write_from_the_revision_history()
             "r": b.revision_id, "t": b.revision_create_time, "f": sent.as_str(),
         })
     };
-    let out = resume_in_place_plus(&env, &bases.iter().map(writing).collect::<Vec<_>>());
+    let journal = crash_journal(&env, &bases.iter().map(writing).collect::<Vec<_>>());
+    let out = resume_in_place_plus(&env, &journal);
     assert_settled(&out);
     assert_eq!(
         values(&env, "Live", 3),
