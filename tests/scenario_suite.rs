@@ -475,6 +475,29 @@ scenario!(a_key_without_the_restriction_or_messaging_scope_gets_403, |env| {
     assert!(collect!(c.user_restrictions().logs(|l| l)).unwrap().is_empty(), "nothing was applied");
 });
 
+scenario!(
+    the_limiter_paces_updates_of_one_user_to_two_a_minute,
+    EmulatorConfig { throttle: true, frozen_at: Some(BULK_T0.parse().unwrap()), ..EmulatorConfig::default() },
+    |env| {
+        // The emulator enforces the documented budgets, 2 updates a minute of one user among
+        // them; a client on the same limits waits instead of tripping a 429.
+        let t0: jiff::Timestamp = BULK_T0.parse().unwrap();
+        let c = env.client(|b| b.rate_limits(RateLimits::documented_defaults()));
+        let bans = c.user_restrictions();
+        run!(bans.ban(UserId(1), RestrictionWrite::ban())).unwrap();
+        run!(bans.unban(UserId(1))).unwrap();
+        run!(bans.ban(UserId(2), RestrictionWrite::ban())).unwrap();
+        assert_eq!(env.app().clock.now(), t0, "other users and the first two updates do not wait");
+        run!(bans.ban(UserId(1), RestrictionWrite::ban())).unwrap();
+        let waited = env.app().clock.now().as_second() - t0.as_second();
+        assert!((60..=61).contains(&waited), "the third update of user 1 waited a minute, not {waited} s");
+        let log = env.app().requests();
+        assert_eq!(log.iter().filter(|r| r.status == 429).count(), 0, "no request was throttled");
+        assert_eq!(log.iter().filter(|r| r.status == 200).count(), 4);
+        assert!(run!(bans.get(UserId(1))).unwrap().is_active());
+    }
+);
+
 fn write_budget(requests: u64) -> RateLimits {
     RateLimits::unlimited().with(ThrottleCategory::Write, CategoryLimit { requests, bytes: u64::MAX })
 }

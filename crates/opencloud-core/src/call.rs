@@ -38,6 +38,7 @@ pub struct Call {
     route: RouteId,
     class: RetryClass,
     universe: UniverseId,
+    subject: Option<u64>,
     request: Request<Vec<u8>>,
     policy: RetryPolicy,
     state: RetryState,
@@ -68,6 +69,7 @@ impl Call {
             route: op.route(),
             class: op.retry_class(),
             universe: op.universe().clone(),
+            subject: op.throttle_subject(),
             request,
             policy,
             state: RetryState::new(now),
@@ -98,7 +100,13 @@ impl Call {
         self.route.route()
     }
 
-    /// The universe whose budget the call draws on.
+    /// The subject of the per-subject budget the call also draws on (see
+    /// [`Operation::throttle_subject`](crate::Operation::throttle_subject)).
+    pub fn throttle_subject(&self) -> Option<u64> {
+        self.subject
+    }
+
+    /// The universe whose budgets the call draws on.
     pub fn universe(&self) -> &UniverseId {
         &self.universe
     }

@@ -293,7 +293,9 @@ pub enum ExchangeStep {
 pub struct Exchange {
     limiter: Option<RateLimiter>,
     call: Call,
-    reservation: Option<Reservation>,
+    /// The slots of the attempt in flight: the universe's budget, and a subject's when the
+    /// route has one.
+    reservations: Vec<Reservation>,
     last_now: Timestamp,
 }
 
@@ -303,7 +305,7 @@ impl Exchange {
         Self {
             limiter,
             call,
-            reservation: None,
+            reservations: Vec::new(),
             last_now: now,
         }
     }
@@ -317,15 +319,26 @@ impl Exchange {
         self.last_now = now;
         if let Some(limiter) = &self.limiter {
             let route = self.call.route();
-            match limiter.try_reserve(
-                self.call.universe(),
-                route.throttle,
-                self.call.body_len(),
-                now,
+            let universe = self.call.universe();
+            let main =
+                match limiter.try_reserve(universe, route.throttle, self.call.body_len(), now) {
+                    Ok(r) => r,
+                    Err(d) => return ExchangeStep::Sleep(d, Wait::RateLimit),
+                };
+            // A per-user budget too (two updates a minute of one user): both slots or neither.
+            if let (Some(category), Some(subject)) = (
+                route.throttle.subject_category(),
+                self.call.throttle_subject(),
             ) {
-                Ok(r) => self.reservation = Some(r),
-                Err(d) => return ExchangeStep::Sleep(d, Wait::RateLimit),
+                match limiter.try_reserve_for(universe, category, subject, now) {
+                    Ok(r) => self.reservations.push(r),
+                    Err(d) => {
+                        limiter.cancel(&main);
+                        return ExchangeStep::Sleep(d, Wait::RateLimit);
+                    }
+                }
             }
+            self.reservations.push(main);
         }
         let request = self.call.request();
         ExchangeStep::Send(Outgoing {
@@ -336,8 +349,10 @@ impl Exchange {
     }
 
     fn settle(&mut self, bytes: u64, now: Timestamp) {
-        if let (Some(limiter), Some(r)) = (&self.limiter, self.reservation.take()) {
-            limiter.settle(&r, bytes, now);
+        if let Some(limiter) = &self.limiter {
+            for r in self.reservations.drain(..) {
+                limiter.settle(&r, bytes, now);
+            }
         }
     }
 

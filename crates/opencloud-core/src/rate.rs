@@ -47,7 +47,7 @@ impl RateLimits {
     /// requests per minute for each of read, write, list and remove (`300 + concurrentUsers × N`),
     /// 60 snapshots per minute, 20 MB/minute of reads and 10 MB/minute of writes; 50 message
     /// publishes per minute; 50 user restriction reads (get, list, logs) and 10 updates per
-    /// second.
+    /// second, and 2 updates a minute of one user.
     pub fn documented_defaults() -> Self {
         Self::for_concurrent_users(0)
     }
@@ -92,6 +92,10 @@ impl RateLimits {
                     requests: 10,
                     bytes: u64::MAX,
                 },
+                CategoryLimit {
+                    requests: 2,
+                    bytes: u64::MAX,
+                },
             ],
         }
     }
@@ -103,12 +107,13 @@ impl RateLimits {
         }
     }
 
-    /// The same limit, per minute, for every category counted per minute (data stores and
-    /// messaging); the categories counted per second keep their documented limits.
+    /// The same limit, per minute, for every universe budget counted per minute (data stores and
+    /// messaging); the categories counted per second, and the per-user one, keep their
+    /// documented limits.
     pub fn uniform(limit: CategoryLimit) -> Self {
         let mut limits = Self::documented_defaults();
         for c in ThrottleCategory::ALL {
-            if c.window() == WINDOW {
+            if c.window() == WINDOW && !c.per_subject() {
                 limits = limits.with(c, limit);
             }
         }
@@ -141,6 +146,9 @@ pub const PENDING_POLL: Duration = Duration::from_millis(10);
 /// lost response cannot hold a slot forever. Far longer than any attempt's timeout.
 pub const PENDING_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// Windows are pruned (the empty ones forgotten) once there are at least this many.
+const PRUNE_AT_LEAST: usize = 4096;
+
 #[derive(Debug, Clone, Copy)]
 struct Event {
     time: Timestamp,
@@ -162,6 +170,7 @@ struct Window {
 pub struct Reservation {
     universe: UniverseId,
     category: ThrottleCategory,
+    subject: Option<u64>,
     id: u64,
 }
 
@@ -232,12 +241,20 @@ impl Window {
     }
 }
 
-/// Budgets per universe and category.
-#[derive(Debug, Clone, Default)]
+/// Budgets per universe and category (and per subject for the per-user categories).
+#[derive(Debug, Clone)]
 pub struct RateBudget {
     limits: RateLimits,
-    windows: HashMap<(UniverseId, ThrottleCategory), Window>,
+    /// By universe, category and subject (`None` for the universe's own budgets).
+    windows: HashMap<(UniverseId, ThrottleCategory, Option<u64>), Window>,
     next_id: u64,
+    prune_at: usize,
+}
+
+impl Default for RateBudget {
+    fn default() -> Self {
+        Self::new(RateLimits::default())
+    }
 }
 
 impl RateBudget {
@@ -247,6 +264,7 @@ impl RateBudget {
             limits,
             windows: HashMap::new(),
             next_id: 1,
+            prune_at: PRUNE_AT_LEAST,
         }
     }
 
@@ -255,10 +273,12 @@ impl RateBudget {
         &self.limits
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn take(
         &mut self,
         universe: &UniverseId,
         category: ThrottleCategory,
+        subject: Option<u64>,
         bytes: u64,
         now: Timestamp,
         pending: bool,
@@ -267,9 +287,10 @@ impl RateBudget {
         if limit == CategoryLimit::UNLIMITED {
             return Ok(0);
         }
+        self.prune(now);
         let w = self
             .windows
-            .entry((universe.clone(), category))
+            .entry((universe.clone(), category, subject))
             .or_default();
         w.expire(now, category.window());
         let wait = w.wait(limit, bytes, now, category.window());
@@ -292,6 +313,19 @@ impl RateBudget {
         Ok(id)
     }
 
+    /// Forgets the windows with nothing left in them once there are many (a per-user budget
+    /// makes one window per user), so memory follows the recent traffic, not every user ever.
+    fn prune(&mut self, now: Timestamp) {
+        if self.windows.len() < self.prune_at {
+            return;
+        }
+        self.windows.retain(|(_, c, _), w| {
+            w.expire(now, c.window());
+            !w.events.is_empty()
+        });
+        self.prune_at = (self.windows.len() * 2).max(PRUNE_AT_LEAST);
+    }
+
     /// Takes one request of `bytes` from the budget at `now`, for good (what a server does when
     /// a request arrives), or says how long to wait first. Nothing is taken when it says to wait.
     pub fn try_acquire(
@@ -301,7 +335,21 @@ impl RateBudget {
         bytes: u64,
         now: Timestamp,
     ) -> Result<(), Duration> {
-        self.take(universe, category, bytes, now, false).map(|_| ())
+        self.take(universe, category, None, bytes, now, false)
+            .map(|_| ())
+    }
+
+    /// [`try_acquire`](RateBudget::try_acquire) from the budget of one subject (a user) of a
+    /// per-subject category.
+    pub fn try_acquire_for(
+        &mut self,
+        universe: &UniverseId,
+        category: ThrottleCategory,
+        subject: u64,
+        now: Timestamp,
+    ) -> Result<(), Duration> {
+        self.take(universe, category, Some(subject), 0, now, false)
+            .map(|_| ())
     }
 
     /// Reserves one request of `bytes` at `now` for a client that is about to send it, or says
@@ -316,12 +364,51 @@ impl RateBudget {
         bytes: u64,
         now: Timestamp,
     ) -> Result<Reservation, Duration> {
-        let id = self.take(universe, category, bytes, now, true)?;
+        let id = self.take(universe, category, None, bytes, now, true)?;
         Ok(Reservation {
             universe: universe.clone(),
             category,
+            subject: None,
             id,
         })
+    }
+
+    /// [`try_reserve`](RateBudget::try_reserve) from the budget of one subject (a user) of a
+    /// per-subject category.
+    pub fn try_reserve_for(
+        &mut self,
+        universe: &UniverseId,
+        category: ThrottleCategory,
+        subject: u64,
+        now: Timestamp,
+    ) -> Result<Reservation, Duration> {
+        let id = self.take(universe, category, Some(subject), 0, now, true)?;
+        Ok(Reservation {
+            universe: universe.clone(),
+            category,
+            subject: Some(subject),
+            id,
+        })
+    }
+
+    /// Gives a reservation's slot back unused: the request was never sent (another budget it
+    /// also needed said to wait).
+    pub fn cancel(&mut self, reservation: &Reservation) {
+        if reservation.id == 0 {
+            return;
+        }
+        let Some(w) = self.windows.get_mut(&(
+            reservation.universe.clone(),
+            reservation.category,
+            reservation.subject,
+        )) else {
+            return;
+        };
+        if let Some(pos) = w.events.iter().rposition(|e| e.id == reservation.id)
+            && let Some(e) = w.events.remove(pos)
+        {
+            w.bytes -= e.bytes;
+        }
     }
 
     /// Records that a reserved request's response arrived at `now`, carrying `response_bytes`
@@ -331,10 +418,11 @@ impl RateBudget {
         if reservation.id == 0 {
             return;
         }
-        let Some(w) = self
-            .windows
-            .get_mut(&(reservation.universe.clone(), reservation.category))
-        else {
+        let Some(w) = self.windows.get_mut(&(
+            reservation.universe.clone(),
+            reservation.category,
+            reservation.subject,
+        )) else {
             return;
         };
         let Some(pos) = w.events.iter().rposition(|e| e.id == reservation.id) else {
@@ -364,7 +452,7 @@ impl RateBudget {
         }
         let w = self
             .windows
-            .entry((universe.clone(), category))
+            .entry((universe.clone(), category, None))
             .or_default();
         w.expire(now, category.window());
         match w.events.back_mut() {
@@ -386,12 +474,30 @@ impl RateBudget {
         category: ThrottleCategory,
         now: Timestamp,
     ) -> (u64, u64) {
-        let w = self
-            .windows
-            .entry((universe.clone(), category))
-            .or_default();
-        w.expire(now, category.window());
-        (w.events.len() as u64, w.bytes)
+        self.used_by(universe, category, None, now)
+    }
+
+    /// Requests (and bytes) counted in the current window of one subject's budget, or of the
+    /// universe's (`None`).
+    pub fn used_by(
+        &mut self,
+        universe: &UniverseId,
+        category: ThrottleCategory,
+        subject: Option<u64>,
+        now: Timestamp,
+    ) -> (u64, u64) {
+        match self.windows.get_mut(&(universe.clone(), category, subject)) {
+            Some(w) => {
+                w.expire(now, category.window());
+                (w.events.len() as u64, w.bytes)
+            }
+            None => (0, 0),
+        }
+    }
+
+    /// How many windows are kept (for tests of the pruning).
+    pub fn windows_kept(&self) -> usize {
+        self.windows.len()
     }
 }
 
@@ -428,6 +534,23 @@ impl RateLimiter {
         now: Timestamp,
     ) -> Result<Reservation, Duration> {
         self.lock().try_reserve(universe, category, bytes, now)
+    }
+
+    /// Reserves one request at `now` from one subject's budget, or says how long to wait.
+    pub fn try_reserve_for(
+        &self,
+        universe: &UniverseId,
+        category: ThrottleCategory,
+        subject: u64,
+        now: Timestamp,
+    ) -> Result<Reservation, Duration> {
+        self.lock()
+            .try_reserve_for(universe, category, subject, now)
+    }
+
+    /// Gives an unused reservation back.
+    pub fn cancel(&self, reservation: &Reservation) {
+        self.lock().cancel(reservation)
     }
 
     /// Settles a reservation: the response arrived at `now` with `response_bytes` of body.

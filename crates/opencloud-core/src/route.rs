@@ -40,11 +40,14 @@ pub enum ThrottleCategory {
     RestrictionRead,
     /// Update a user restriction.
     RestrictionWrite,
+    /// Updates of one user's restriction in a universe: a budget per user (the service allows
+    /// 2 a minute), taken together with [`RestrictionWrite`](ThrottleCategory::RestrictionWrite).
+    RestrictionUserWrite,
 }
 
 impl ThrottleCategory {
     /// Every category.
-    pub const ALL: [ThrottleCategory; 8] = [
+    pub const ALL: [ThrottleCategory; 9] = [
         ThrottleCategory::Read,
         ThrottleCategory::Write,
         ThrottleCategory::List,
@@ -53,6 +56,7 @@ impl ThrottleCategory {
         ThrottleCategory::Publish,
         ThrottleCategory::RestrictionRead,
         ThrottleCategory::RestrictionWrite,
+        ThrottleCategory::RestrictionUserWrite,
     ];
 
     /// A lowercase name, as used in docs and configuration.
@@ -66,6 +70,7 @@ impl ThrottleCategory {
             ThrottleCategory::Publish => "publish",
             ThrottleCategory::RestrictionRead => "restriction-read",
             ThrottleCategory::RestrictionWrite => "restriction-write",
+            ThrottleCategory::RestrictionUserWrite => "restriction-user-write",
         }
     }
 
@@ -85,6 +90,18 @@ impl ThrottleCategory {
             }
             _ => std::time::Duration::from_secs(60),
         }
+    }
+
+    /// Whether the category's budgets are per subject (one user) rather than per universe.
+    pub fn per_subject(self) -> bool {
+        self == ThrottleCategory::RestrictionUserWrite
+    }
+
+    /// The per-subject budget an operation of this category also draws on, for the subject its
+    /// operation names ([`Operation::throttle_subject`](crate::Operation::throttle_subject)).
+    pub fn subject_category(self) -> Option<ThrottleCategory> {
+        (self == ThrottleCategory::RestrictionWrite)
+            .then_some(ThrottleCategory::RestrictionUserWrite)
     }
 
     /// Whether a response's body counts against the category's byte budget (reads and lists of

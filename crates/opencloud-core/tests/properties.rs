@@ -98,8 +98,8 @@ proptest! {
     /// window than its limit.
     #[test]
     fn rate_budgets_never_panic_and_never_overfill(
-        limits in proptest::collection::vec((0u64..4, prop_oneof![Just(u64::MAX), 0u64..200]), 8),
-        steps in proptest::collection::vec((0usize..8, 0u8..3, 0i64..200_000, 0u64..300), 0..60),
+        limits in proptest::collection::vec((0u64..4, prop_oneof![Just(u64::MAX), 0u64..200]), ThrottleCategory::ALL.len()),
+        steps in proptest::collection::vec((0usize..ThrottleCategory::ALL.len(), 0u8..6, 0i64..200_000, 0u64..300, 0u64..3), 0..60),
     ) {
         let mut l = RateLimits::unlimited();
         for (c, (requests, bytes)) in ThrottleCategory::ALL.into_iter().zip(&limits) {
@@ -109,27 +109,42 @@ proptest! {
         let u = UniverseId::from(7);
         let mut reservations = Vec::new();
         let mut now = 0i64;
-        for (c, action, advance_ms, bytes) in steps {
+        for (c, action, advance_ms, bytes, subject) in steps {
             now += advance_ms;
             let at = jiff::Timestamp::from_millisecond(now).unwrap();
             let c = ThrottleCategory::ALL[c];
             match action {
                 0 => {
                     let _ = b.try_acquire(&u, c, bytes, at);
-                    let (used, _) = b.used(&u, c, at);
-                    prop_assert!(used <= l.get(c).requests, "{used} in the window of {c:?}");
                 }
                 1 => {
                     if let Ok(r) = b.try_reserve(&u, c, bytes, at) {
                         reservations.push(r);
                     }
                 }
-                _ => {
+                2 => {
                     if let Some(r) = reservations.pop() {
                         b.settle(&r, bytes, at);
                     }
                 }
+                3 => {
+                    let _ = b.try_acquire_for(&u, c, subject, at);
+                }
+                4 => {
+                    if let Ok(r) = b.try_reserve_for(&u, c, subject, at) {
+                        reservations.push(r);
+                    }
+                }
+                _ => {
+                    if let Some(r) = reservations.pop() {
+                        b.cancel(&r);
+                    }
+                }
             }
+            let (used, _) = b.used(&u, c, at);
+            prop_assert!(used <= l.get(c).requests, "{used} in the window of {c:?}");
+            let (used, _) = b.used_by(&u, c, Some(subject), at);
+            prop_assert!(used <= l.get(c).requests, "{used} in {c:?} for subject {subject}");
         }
     }
 

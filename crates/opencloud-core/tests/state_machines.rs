@@ -427,6 +427,58 @@ fn experience_budgets_are_their_own_and_restrictions_count_per_second() {
 }
 
 #[test]
+fn per_user_budgets_are_separate_and_a_cancelled_slot_is_free_again() {
+    let u = UniverseId::from(1);
+    let mut b = RateBudget::new(RateLimits::documented_defaults());
+    let c = ThrottleCategory::RestrictionUserWrite;
+    assert_eq!(
+        ThrottleCategory::RestrictionWrite.subject_category(),
+        Some(c)
+    );
+    assert!(c.per_subject() && !ThrottleCategory::RestrictionWrite.per_subject());
+    // Two updates of user 5 a minute; user 6 has a budget of its own.
+    assert!(b.try_acquire_for(&u, c, 5, t(0.0)).is_ok());
+    let second = b.try_reserve_for(&u, c, 5, t(1.0)).unwrap();
+    assert_eq!(
+        b.try_acquire_for(&u, c, 5, t(2.0)),
+        Err(Duration::from_secs(58))
+    );
+    assert!(b.try_acquire_for(&u, c, 6, t(2.0)).is_ok());
+    assert_eq!(b.used_by(&u, c, Some(5), t(2.0)), (2, 0));
+    assert_eq!(
+        b.used(&u, c, t(2.0)),
+        (0, 0),
+        "the universe's own window is untouched"
+    );
+    // A reservation given back unused frees its slot at once.
+    b.cancel(&second);
+    assert!(b.try_acquire_for(&u, c, 5, t(3.0)).is_ok());
+    // `uniform` leaves the per-user limit as documented.
+    let l = RateLimits::uniform(CategoryLimit {
+        requests: 7,
+        bytes: 70,
+    });
+    assert_eq!(l.get(c).requests, 2);
+}
+
+#[test]
+fn windows_of_past_users_are_forgotten() {
+    let u = UniverseId::from(1);
+    let mut b = RateBudget::new(RateLimits::documented_defaults());
+    let c = ThrottleCategory::RestrictionUserWrite;
+    for user in 0..20_000u64 {
+        // One update of each user, a user every 10 ms: at most 6,000 in any minute.
+        let at = t(user as f64 / 100.0);
+        assert!(b.try_acquire_for(&u, c, user, at).is_ok());
+    }
+    assert!(
+        b.windows_kept() < 13_000,
+        "windows of users with nothing in the last minute are pruned: {}",
+        b.windows_kept()
+    );
+}
+
+#[test]
 fn a_budget_of_no_requests_throttles_every_one_without_panicking() {
     let u = UniverseId::from(1);
     let mut b = RateBudget::new(RateLimits::unlimited().with(

@@ -255,53 +255,6 @@ pub struct Throttle {
     pub enforce: bool,
     /// The budgets.
     pub budget: RateBudget,
-    /// Restriction updates per user.
-    pub per_user: UserUpdates,
-}
-
-/// How many restriction updates of one user of a universe the service allows in any minute.
-pub const USER_UPDATES_PER_MINUTE: usize = 2;
-
-/// Beyond this many users tracked, the ones with no update in the last minute are forgotten.
-const USER_UPDATES_TRACKED: usize = 10_000;
-
-/// The restriction updates of each user of each universe in the last minute: the service allows
-/// [`USER_UPDATES_PER_MINUTE`] for one user, over the universe's own budget.
-#[derive(Debug, Default)]
-pub struct UserUpdates {
-    times: std::collections::HashMap<(String, String), VecDeque<Timestamp>>,
-}
-
-impl UserUpdates {
-    /// Counts an update of `user` in `universe` at `now`, or says how long until one fits
-    /// (nothing is counted then).
-    pub fn try_take(&mut self, universe: &str, user: &str, now: Timestamp) -> Result<(), Duration> {
-        let minute = 60_000i64;
-        let now_ms = now.as_millisecond();
-        let cutoff = now_ms.saturating_sub(minute);
-        if self.times.len() > USER_UPDATES_TRACKED {
-            self.times
-                .retain(|_, q| q.back().is_some_and(|t| t.as_millisecond() > cutoff));
-        }
-        let q = self
-            .times
-            .entry((universe.to_string(), user.to_string()))
-            .or_default();
-        while q.front().is_some_and(|t| t.as_millisecond() <= cutoff) {
-            q.pop_front();
-        }
-        if q.len() >= USER_UPDATES_PER_MINUTE {
-            let first = q.front().map_or(now_ms, |t| t.as_millisecond());
-            // A clock set backwards can put `first` after `now`: never more than a minute.
-            let wait = first
-                .saturating_add(minute)
-                .saturating_sub(now_ms)
-                .clamp(1, minute);
-            return Err(Duration::from_millis(wait.unsigned_abs()));
-        }
-        q.push_back(now);
-        Ok(())
-    }
 }
 
 /// How many requests the log keeps at most.

@@ -152,7 +152,6 @@ impl App {
             throttle: Mutex::new(control::Throttle {
                 enforce: config.throttle,
                 budget: RateBudget::new(config.limits.clone()),
-                per_user: control::UserUpdates::default(),
             }),
             faults: Mutex::new(Vec::new()),
             log: Mutex::new(control::RequestLog::default()),
@@ -182,7 +181,6 @@ impl App {
         lock(&self.log).clear();
         let mut t = lock(&self.throttle);
         t.budget = RateBudget::new(t.budget.limits().clone());
-        t.per_user = control::UserUpdates::default();
         Ok(())
     }
 
@@ -199,7 +197,6 @@ impl App {
         }
         if let Some(l) = limits {
             t.budget = RateBudget::new(l);
-            t.per_user = control::UserUpdates::default();
         }
     }
 

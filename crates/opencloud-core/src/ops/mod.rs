@@ -53,6 +53,14 @@ pub trait Operation {
     fn absent_after_retry_is_success(&self) -> bool {
         false
     }
+
+    /// The subject (a user id) of the per-subject budget the request also draws on, for the
+    /// routes whose category has one
+    /// ([`ThrottleCategory::subject_category`](crate::ThrottleCategory::subject_category)):
+    /// the user whose restriction an update changes. `None` by default.
+    fn throttle_subject(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A list operation, which the [`Pager`](crate::Pager) drives page by page.

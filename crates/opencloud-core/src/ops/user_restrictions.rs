@@ -328,6 +328,9 @@ impl UpdateUserRestriction {
 
 impl Operation for UpdateUserRestriction {
     type Output = UserRestriction;
+    fn throttle_subject(&self) -> Option<u64> {
+        Some(self.address.user.0)
+    }
     fn route(&self) -> RouteId {
         match self.address.place {
             Some(_) => RouteId::UpdatePlaceUserRestriction,

@@ -320,23 +320,31 @@ impl App {
     }
 
     /// The service's limit on updates of one user's restriction, over the universe's budget.
+    /// A user id that is not a number is left to the handler (400).
     fn throttle_user(&self, universe: &str, user: &str, now: Timestamp) -> Result<(), ApiError> {
         let mut t = lock(&self.throttle);
+        let Ok(subject) = user.parse::<u64>() else {
+            return Ok(());
+        };
         if !t.enforce {
             return Ok(());
         }
-        t.per_user.try_take(universe, user, now).map_err(|wait| {
-            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-            ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "RESOURCE_EXHAUSTED",
-                format!(
-                    "Too many updates of user {user}'s restriction: at most {} a minute.",
-                    crate::control::USER_UPDATES_PER_MINUTE
-                ),
-            )
-            .with_header("retry-after", HeaderValue::from(secs))
-        })
+        let category = ThrottleCategory::RestrictionUserWrite;
+        let per_minute = t.budget.limits().get(category).requests;
+        let u = UniverseId::new_unvalidated(universe);
+        t.budget
+            .try_acquire_for(&u, category, subject, now)
+            .map_err(|wait| {
+                let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "RESOURCE_EXHAUSTED",
+                    format!(
+                        "Too many updates of user {user}'s restriction: at most {per_minute} a minute."
+                    ),
+                )
+                .with_header("retry-after", HeaderValue::from(secs))
+            })
     }
 
     fn throttle_bytes(
