@@ -391,50 +391,43 @@ impl RateBudget {
         })
     }
 
-    /// Gives a reservation's slot back unused: the request was never sent (another budget it
-    /// also needed said to wait).
-    pub fn cancel(&mut self, reservation: &Reservation) {
+    /// Takes a reservation's event out of its window (its bytes with it): the window and the
+    /// event, or `None` when there is nothing to take (a reservation of an unlimited budget, or
+    /// one settled already).
+    fn remove_event(&mut self, reservation: &Reservation) -> Option<(&mut Window, Event)> {
         if reservation.id == 0 {
-            return;
+            return None;
         }
-        let Some(w) = self.windows.get_mut(&(
+        let w = self.windows.get_mut(&(
             reservation.universe.clone(),
             reservation.category,
             reservation.subject,
-        )) else {
-            return;
-        };
-        if let Some(pos) = w.events.iter().rposition(|e| e.id == reservation.id)
-            && let Some(e) = w.events.remove(pos)
-        {
-            w.bytes -= e.bytes;
-        }
+        ))?;
+        let pos = w.events.iter().rposition(|e| e.id == reservation.id)?;
+        let e = w.events.remove(pos)?;
+        w.bytes -= e.bytes;
+        Some((w, e))
+    }
+
+    /// Gives a reservation's slot back unused: the request was never sent (another budget it
+    /// also needed said to wait).
+    pub fn cancel(&mut self, reservation: &Reservation) {
+        let _ = self.remove_event(reservation);
     }
 
     /// Records that a reserved request's response arrived at `now`, carrying `response_bytes`
     /// (counted for read and list budgets). From then on it leaves the window one window (a
     /// minute, or a second) after `now`.
     pub fn settle(&mut self, reservation: &Reservation, response_bytes: u64, now: Timestamp) {
-        if reservation.id == 0 {
-            return;
-        }
-        let Some(w) = self.windows.get_mut(&(
-            reservation.universe.clone(),
-            reservation.category,
-            reservation.subject,
-        )) else {
+        let Some((w, mut e)) = self.remove_event(reservation) else {
             return;
         };
-        let Some(pos) = w.events.iter().rposition(|e| e.id == reservation.id) else {
-            return;
-        };
-        let mut e = w.events.remove(pos).expect("position is in range");
         e.time = e.time.max(now);
         e.pending = false;
         if reservation.category.counts_response_bytes() {
             e.bytes += response_bytes;
-            w.bytes += response_bytes;
         }
+        w.bytes += e.bytes;
         let idx = w.events.partition_point(|x| x.time <= e.time);
         w.events.insert(idx, e);
     }
