@@ -169,9 +169,13 @@ impl App {
             .authenticate(req, route, &m.segments, now)
             .and_then(|granted| self.validated(req, route, &m.segments, now, granted, log))
             .and_then(|ctx| {
-                self.throttle(ctx.universe(), route.throttle, req.body.len(), now)?;
-                if route.throttle == ThrottleCategory::RestrictionWrite {
-                    self.throttle_user(ctx.universe(), ctx.param("user_restriction_id"), now)?;
+                self.throttle(ctx.universe(), route.throttle, None, req.body.len(), now)?;
+                // The per-user budget too, for the user the path names (one that is not a
+                // number is left to the handler: 400).
+                if let Some(category) = route.throttle.subject_category()
+                    && let Ok(user) = ctx.param("user_restriction_id").parse::<u64>()
+                {
+                    self.throttle(ctx.universe(), category, Some(user), 0, now)?;
                 }
                 let mut store = lock(&self.store);
                 self.maybe_purge(&mut **store, now)?;
@@ -287,10 +291,13 @@ impl App {
         })
     }
 
+    /// Takes the request from the universe's budget of `category`, or from one subject's (a
+    /// user's) budget of a per-subject category; a 429 with `Retry-After` when it does not fit.
     fn throttle(
         &self,
         universe: &str,
         category: ThrottleCategory,
+        subject: Option<u64>,
         bytes: usize,
         now: Timestamp,
     ) -> Result<(), ApiError> {
@@ -299,52 +306,29 @@ impl App {
             return Ok(());
         }
         let u = UniverseId::new_unvalidated(universe);
-        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
-        match t.budget.try_acquire(&u, category, bytes, now) {
-            Ok(()) => Ok(()),
-            Err(wait) => {
-                let mut e = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "RESOURCE_EXHAUSTED",
-                    format!(
-                        "The request rate exceeds the allowed maximum for the universe ({} budget).",
-                        category.as_str()
-                    ),
-                );
-                // Float to integer casts saturate: no overflow for any wait.
-                let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-                e = e.with_header("retry-after", HeaderValue::from(secs));
-                Err(e)
+        let taken = match subject {
+            None => {
+                let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+                t.budget.try_acquire(&u, category, bytes, now)
             }
-        }
-    }
-
-    /// The service's limit on updates of one user's restriction, over the universe's budget.
-    /// A user id that is not a number is left to the handler (400).
-    fn throttle_user(&self, universe: &str, user: &str, now: Timestamp) -> Result<(), ApiError> {
-        let mut t = lock(&self.throttle);
-        let Ok(subject) = user.parse::<u64>() else {
-            return Ok(());
+            Some(s) => t.budget.try_acquire_for(&u, category, s, now),
         };
-        if !t.enforce {
-            return Ok(());
-        }
-        let category = ThrottleCategory::RestrictionUserWrite;
-        let per_minute = t.budget.limits().get(category).requests;
-        let u = UniverseId::new_unvalidated(universe);
-        t.budget
-            .try_acquire_for(&u, category, subject, now)
-            .map_err(|wait| {
-                let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-                ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "RESOURCE_EXHAUSTED",
-                    format!(
-                        "Too many updates of user {user}'s restriction: at most {per_minute} a minute."
-                    ),
-                )
+        taken.map_err(|wait| {
+            let message = match subject {
+                None => format!(
+                    "The request rate exceeds the allowed maximum for the universe ({} budget).",
+                    category.as_str()
+                ),
+                Some(user) => format!(
+                    "Too many updates of user {user}'s restriction: at most {} a minute.",
+                    t.budget.limits().get(category).requests
+                ),
+            };
+            // Float to integer casts saturate: no overflow for any wait.
+            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "RESOURCE_EXHAUSTED", message)
                 .with_header("retry-after", HeaderValue::from(secs))
-            })
+        })
     }
 
     fn throttle_bytes(
