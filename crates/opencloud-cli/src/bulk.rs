@@ -1305,21 +1305,26 @@ struct MigrateTarget<'a> {
 }
 
 impl MigrateTarget<'_> {
-    fn record(&self, scope: &str, key: &str, outcome: Outcome, etag: Option<&str>) {
+    /// Appends to the journal, if there is one; a journal that cannot be written stops the job.
+    fn journal(&self, append: impl FnOnce(&Journal) -> Result<(), CliError>) {
         if let Some(j) = self.journal
-            && let Err(e) = j.record(scope, key, outcome, etag)
+            && let Err(e) = append(j)
         {
             status::eprint(&e.to_string());
             signal::stop();
         }
     }
 
+    fn record(&self, scope: &str, key: &str, outcome: Outcome, etag: Option<&str>) {
+        self.journal(|j| j.record(scope, key, outcome, etag));
+    }
+
     /// Journals a guarded write about to be sent: its base and its fingerprint, which a resume
     /// after a crash settles it by.
     fn record_writing(&self, scope: &str, key: &str, base: &Pending, write: &EntryWrite) {
         let fingerprint = WriteFingerprint::of_write(write);
-        if let Some(j) = self.journal
-            && let Err(e) = j.record_writing(
+        self.journal(|j| {
+            j.record_writing(
                 scope,
                 key,
                 Writing {
@@ -1329,10 +1334,7 @@ impl MigrateTarget<'_> {
                     fingerprint: fingerprint.as_str(),
                 },
             )
-        {
-            status::eprint(&e.to_string());
-            signal::stop();
-        }
+        });
     }
 
     /// Applies one answer: a guarded write in place (reading and transforming the entry again

@@ -94,7 +94,9 @@ impl ThrottleCategory {
 
     /// Whether the category's budgets are per subject (one user) rather than per universe.
     pub fn per_subject(self) -> bool {
-        self == ThrottleCategory::RestrictionUserWrite
+        ThrottleCategory::ALL
+            .into_iter()
+            .any(|c| c.subject_category() == Some(self))
     }
 
     /// The per-subject budget an operation of this category also draws on, for the subject its
